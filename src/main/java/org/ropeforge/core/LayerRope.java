@@ -1,0 +1,104 @@
+package org.ropeforge.core;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The resolved RoPE parameters of one layer type at one context length: everything needed to build its
+ * cos/sin table, and nothing that is not. Immutable value; equal values give byte-identical tables, so it
+ * is the deduplication key of the table stage.
+ *
+ * <p>Table row for position p (0-based): angle_j = ((p + positionOffset) / positionScale) * invFreq[j], and
+ * the stored values are cos(angle_j) * attentionFactor and sin(angle_j) * attentionFactor.
+ *
+ * @param layerType the layer type ({@code full_attention}, ...) or null when the model has a single one
+ * @param ropeType the variant, as transformers names it ({@code default}, {@code yarn}, ...)
+ * @param rotaryDim number of rotated channels; {@code invFreq.length == rotaryDim / 2}
+ * @param invFreq inverse frequencies; in torch precision each is an exact float32 value
+ * @param attentionFactor factor multiplied into cos and sin
+ * @param softmaxScale multiplier of the attention softmax scale (DeepSeek YaRN), or null; not part of the table
+ * @param mropeSection multimodal RoPE sections (Qwen2-VL), or null; not part of the table
+ * @param positionScale positions are divided by this (ExLlamaV2 {@code scale_pos_emb}); 1 otherwise
+ * @param positionOffset added to positions before scaling (ExLlamaV2 {@code pos_id_index}); 0 otherwise
+ */
+public record LayerRope(
+    String layerType,
+    String ropeType,
+    int rotaryDim,
+    double[] invFreq,
+    double attentionFactor,
+    Double softmaxScale,
+    int[] mropeSection,
+    double positionScale,
+    double positionOffset) {
+
+  public LayerRope {
+    Objects.requireNonNull(ropeType, "ropeType");
+    Objects.requireNonNull(invFreq, "invFreq");
+    if (invFreq.length * 2 != rotaryDim) {
+      throw new IllegalArgumentException(
+          "invFreq has " + invFreq.length + " values, rotaryDim/2 is " + rotaryDim / 2);
+    }
+    invFreq = invFreq.clone();
+    mropeSection = mropeSection == null ? null : mropeSection.clone();
+  }
+
+  @Override
+  public double[] invFreq() {
+    return invFreq.clone();
+  }
+
+  @Override
+  public int[] mropeSection() {
+    return mropeSection == null ? null : mropeSection.clone();
+  }
+
+  /** The inverse frequency of pair j, without copying the array. */
+  public double invFreq(int j) {
+    return invFreq[j];
+  }
+
+  /** True when positions are used as they are (the usual case outside ExLlamaV2 semantics). */
+  public boolean plainPositions() {
+    return positionScale == 1.0 && positionOffset == 0.0;
+  }
+
+  /** The same parameters under another layer-type label; tables do not depend on the label. */
+  public LayerRope withLayerType(String newLayerType) {
+    return new LayerRope(newLayerType, ropeType, rotaryDim, invFreq, attentionFactor, softmaxScale,
+        mropeSection, positionScale, positionOffset);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof LayerRope other)) {
+      return false;
+    }
+    return rotaryDim == other.rotaryDim
+        && Double.compare(attentionFactor, other.attentionFactor) == 0
+        && Double.compare(positionScale, other.positionScale) == 0
+        && Double.compare(positionOffset, other.positionOffset) == 0
+        && Objects.equals(layerType, other.layerType)
+        && ropeType.equals(other.ropeType)
+        && Arrays.equals(invFreq, other.invFreq)
+        && Objects.equals(softmaxScale, other.softmaxScale)
+        && Arrays.equals(mropeSection, other.mropeSection);
+  }
+
+  @Override
+  public int hashCode() {
+    int h = Objects.hash(layerType, ropeType, rotaryDim, attentionFactor, softmaxScale, positionScale,
+        positionOffset);
+    h = 31 * h + Arrays.hashCode(invFreq);
+    return 31 * h + Arrays.hashCode(mropeSection);
+  }
+
+  @Override
+  public String toString() {
+    return "LayerRope[" + (layerType == null ? "" : layerType + ", ") + ropeType + ", rotaryDim=" + rotaryDim
+        + ", attentionFactor=" + attentionFactor + "]";
+  }
+}
