@@ -13,11 +13,13 @@ public record ResolvedRope(
     Semantics semantics,
     Precision precision,
     List<String> rulesFired,
+    List<String> warnings,
     List<LayerRope> layers) {
 
   public ResolvedRope {
     Objects.requireNonNull(modelId, "modelId");
     rulesFired = List.copyOf(rulesFired);
+    warnings = List.copyOf(warnings);
     layers = List.copyOf(layers);
     if (layers.isEmpty()) {
       throw new IllegalArgumentException("a resolved model needs at least one layer type");
