@@ -68,6 +68,9 @@ public final class RopeTable {
   private static final double TORCH_FAST_ANGLE_LIMIT = 0x1p22;
   private static final long TORCH_EXACT_POSITION_LIMIT = 1L << 24;
 
+  /** Below this fp32 angle |delta| &lt;= 2^-8 and the three-term series are exact to 5e-18. */
+  private static final double SHORT_SERIES_ANGLE_LIMIT = 0x1p17;
+
   // Taylor coefficients of sin(d)/d and cos(d) in z = d^2; truncation error below 1e-18 for |d| <= 2^-3.
   private static final double S1 = -1.0 / 6;
   private static final double S2 = 1.0 / 120;
@@ -93,6 +96,8 @@ public final class RopeTable {
 
   /** The frequencies the angles use: as given (exact) or rounded to fp32 (torch); zero-padded. */
   private final double[] omega;
+  /** max |omega| over the columns of each vector of LANES columns. */
+  private final double[] laneMaxOmega;
   /** omega / positionScale as double-doubles. */
   private final double[] omegaHi;
   private final double[] omegaLo;
@@ -166,6 +171,10 @@ public final class RopeTable {
       omegaHi[j] = pair[0];
       omegaLo[j] = pair[1];
       maxOmega = Math.max(maxOmega, Math.abs(omega[j]));
+    }
+    laneMaxOmega = new double[padded / LANES];
+    for (int j = 0; j < padded; j++) {
+      laneMaxOmega[j / LANES] = Math.max(laneMaxOmega[j / LANES], Math.abs(omega[j]));
     }
     if (!torch) {
       vectorRows = MAX_ROWS;
@@ -331,84 +340,129 @@ public final class RopeTable {
 
   private void computeExactFloat(long row, int rows, boolean wantCos, boolean wantSin) {
     int k0 = (int) (row - blockRow);
-    for (int i = 0; i < rows; i++) {
-      int step = (k0 + i) * padded;
-      int at = i * padded;
-      for (int j = 0; j < padded; j += LANES) {
-        DoubleVector bc = DoubleVector.fromArray(DOUBLES, blockCos, j);
-        DoubleVector bs = DoubleVector.fromArray(DOUBLES, blockSin, j);
-        DoubleVector sc = DoubleVector.fromArray(DOUBLES, stepCos, step + j);
-        DoubleVector ss = DoubleVector.fromArray(DOUBLES, stepSin, step + j);
-        if (wantCos) {
-          DoubleVector c = bc.fma(sc, bs.mul(ss).neg());
-          ((FloatVector) c.convertShape(VectorOperators.D2F, FLOATS, 0)).intoArray(cosF, at + j);
-        }
-        if (wantSin) {
-          DoubleVector s = bs.fma(sc, bc.mul(ss));
-          ((FloatVector) s.convertShape(VectorOperators.D2F, FLOATS, 0)).intoArray(sinF, at + j);
-        }
-      }
+    if (wantCos) {
+      rotateToFloat(blockCos, blockSin, stepCos, stepSin, k0, rows, padded, false, cosF);
+    }
+    if (wantSin) {
+      rotateToFloat(blockSin, blockCos, stepCos, stepSin, k0, rows, padded, true, sinF);
     }
   }
 
   private void computeExactDouble(long row, int rows, boolean wantCos, boolean wantSin) {
     int k0 = (int) (row - blockRow);
-    for (int i = 0; i < rows; i++) {
-      int step = (k0 + i) * padded;
-      int at = i * padded;
-      for (int j = 0; j < padded; j += LANES) {
-        DoubleVector bc = DoubleVector.fromArray(DOUBLES, blockCos, j);
-        DoubleVector bs = DoubleVector.fromArray(DOUBLES, blockSin, j);
-        DoubleVector sc = DoubleVector.fromArray(DOUBLES, stepCos, step + j);
-        DoubleVector ss = DoubleVector.fromArray(DOUBLES, stepSin, step + j);
-        if (wantCos) {
-          bc.fma(sc, bs.mul(ss).neg()).intoArray(cosD, at + j);
-        }
-        if (wantSin) {
-          bs.fma(sc, bc.mul(ss)).intoArray(sinD, at + j);
-        }
+    if (wantCos) {
+      rotateToDouble(blockCos, blockSin, stepCos, stepSin, k0, rows, padded, false, cosD);
+    }
+    if (wantSin) {
+      rotateToDouble(blockSin, blockCos, stepCos, stepSin, k0, rows, padded, true, sinD);
+    }
+  }
+
+  /**
+   * One component of (a + ib) * (c + id) for rows k0.. of the step table: the real part a*c - b*d, or with
+   * {@code imaginary} and a, b swapped by the caller, the imaginary part a*c + b*d. Static with array
+   * arguments and the column loop outside, which lets C2 keep the anchor in registers (about twice as fast).
+   */
+  private static void rotateToFloat(double[] a, double[] b, double[] c, double[] d, int k0, int rows, int padded,
+      boolean imaginary, float[] out) {
+    for (int j = 0; j < padded; j += LANES) {
+      DoubleVector av = DoubleVector.fromArray(DOUBLES, a, j);
+      DoubleVector bv = DoubleVector.fromArray(DOUBLES, b, j);
+      if (!imaginary) {
+        bv = bv.neg();
+      }
+      for (int i = 0; i < rows; i++) {
+        int step = (k0 + i) * padded + j;
+        DoubleVector v = av.fma(DoubleVector.fromArray(DOUBLES, c, step), bv.mul(DoubleVector.fromArray(DOUBLES, d, step)));
+        ((FloatVector) v.convertShape(VectorOperators.D2F, FLOATS, 0)).intoArray(out, i * padded + j);
+      }
+    }
+  }
+
+  private static void rotateToDouble(double[] a, double[] b, double[] c, double[] d, int k0, int rows, int padded,
+      boolean imaginary, double[] out) {
+    for (int j = 0; j < padded; j += LANES) {
+      DoubleVector av = DoubleVector.fromArray(DOUBLES, a, j);
+      DoubleVector bv = DoubleVector.fromArray(DOUBLES, b, j);
+      if (!imaginary) {
+        bv = bv.neg();
+      }
+      for (int i = 0; i < rows; i++) {
+        int step = (k0 + i) * padded + j;
+        av.fma(DoubleVector.fromArray(DOUBLES, c, step), bv.mul(DoubleVector.fromArray(DOUBLES, d, step)))
+            .intoArray(out, i * padded + j);
       }
     }
   }
 
   private void computeTorch(long row, int rows, boolean wantCos, boolean wantSin) {
     int k0 = (int) (row - blockRow);
-    for (int i = 0; i < rows; i++) {
-      int step = (k0 + i) * padded;
-      int at = i * padded;
-      double position = (double) (row + i);
-      for (int j = 0; j < padded; j += LANES) {
-        // t = p * w is exact; delta = fp32(t) - t is exact too (both lie in t's binade or the next one).
-        DoubleVector t = DoubleVector.fromArray(DOUBLES, omega, j).mul(position);
-        DoubleVector tf = (DoubleVector) t.convertShape(VectorOperators.D2F, FLOATS, 0)
-            .convertShape(VectorOperators.F2D, DOUBLES, 0);
-        DoubleVector d = tf.sub(t);
-        DoubleVector z = d.mul(d);
-        DoubleVector sinDelta = z.fma(S5, S4).fma(z, b(S3)).fma(z, b(S2)).fma(z, b(S1)).mul(z).fma(d, d);
-        DoubleVector cosDelta =
-            z.fma(C6, C5).fma(z, b(C4)).fma(z, b(C3)).fma(z, b(C2)).fma(z, b(C1)).fma(z, b(1.0));
-        DoubleVector bc = DoubleVector.fromArray(DOUBLES, blockCos, j);
-        DoubleVector bs = DoubleVector.fromArray(DOUBLES, blockSin, j);
-        DoubleVector sc = DoubleVector.fromArray(DOUBLES, stepCos, step + j);
-        DoubleVector ss = DoubleVector.fromArray(DOUBLES, stepSin, step + j);
-        DoubleVector ct = bc.fma(sc, bs.mul(ss).neg());
-        DoubleVector st = bs.fma(sc, bc.mul(ss));
-        if (wantCos) {
-          DoubleVector c = ct.fma(cosDelta, st.mul(sinDelta).neg());
-          ((FloatVector) c.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(attentionFactorF)
-              .intoArray(cosF, at + j);
-        }
-        if (wantSin) {
-          DoubleVector s = st.fma(cosDelta, ct.mul(sinDelta));
-          ((FloatVector) s.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(attentionFactorF)
-              .intoArray(sinF, at + j);
-        }
-      }
+    // The series length depends on the block and the columns only, never on the requested range.
+    double blockEnd = blockRow + STEP - 1;
+    for (int j = 0; j < padded; j += LANES) {
+      boolean shortSeries = blockEnd * laneMaxOmega[j / LANES] < SHORT_SERIES_ANGLE_LIMIT;
+      rotateTorch(omega, blockCos, blockSin, stepCos, stepSin, j, row, k0, rows, padded, attentionFactorF,
+          shortSeries, wantCos ? cosF : null, wantSin ? sinF : null);
     }
   }
 
-  private static DoubleVector b(double value) {
-    return DoubleVector.broadcast(DOUBLES, value);
+  /**
+   * cos/sin(fp32(p * w)) of the columns j..j+LANES-1 for rows k0.. of the current block: t = p * w is exact in
+   * double (fp32 w, p &lt; 2^24) and so is delta = fp32(t) - t, as both lie in t's binade or the next; then
+   * cos(t + delta) = cos t cos delta - sin t sin delta, with cos t and sin t from the rotation tables and
+   * Taylor series of delta: three terms while every t is below 2^17 (|delta| &lt;= 2^-8), six up to 2^22.
+   */
+  private static void rotateTorch(double[] omega, double[] blockCos, double[] blockSin, double[] stepCos,
+      double[] stepSin, int j, long row, int k0, int rows, int padded, float factor, boolean shortSeries,
+      float[] cosOut, float[] sinOut) {
+    DoubleVector w = DoubleVector.fromArray(DOUBLES, omega, j);
+    DoubleVector bc = DoubleVector.fromArray(DOUBLES, blockCos, j);
+    DoubleVector bs = DoubleVector.fromArray(DOUBLES, blockSin, j);
+    DoubleVector nbs = bs.neg();
+    DoubleVector one = DoubleVector.broadcast(DOUBLES, 1.0);
+    DoubleVector s1 = DoubleVector.broadcast(DOUBLES, S1);
+    DoubleVector s2 = DoubleVector.broadcast(DOUBLES, S2);
+    DoubleVector s3 = DoubleVector.broadcast(DOUBLES, S3);
+    DoubleVector s4 = DoubleVector.broadcast(DOUBLES, S4);
+    DoubleVector s5 = DoubleVector.broadcast(DOUBLES, S5);
+    DoubleVector c1 = DoubleVector.broadcast(DOUBLES, C1);
+    DoubleVector c2 = DoubleVector.broadcast(DOUBLES, C2);
+    DoubleVector c3 = DoubleVector.broadcast(DOUBLES, C3);
+    DoubleVector c4 = DoubleVector.broadcast(DOUBLES, C4);
+    DoubleVector c5 = DoubleVector.broadcast(DOUBLES, C5);
+    DoubleVector c6 = DoubleVector.broadcast(DOUBLES, C6);
+    // Broadcasting the position inside the loop defeats C2 (5x slower); counting in a vector is exact.
+    DoubleVector position = DoubleVector.broadcast(DOUBLES, (double) row);
+    for (int i = 0; i < rows; i++) {
+      int step = (k0 + i) * padded + j;
+      int at = i * padded + j;
+      DoubleVector t = w.mul(position);
+      position = position.add(one);
+      DoubleVector d = ((DoubleVector) t.convertShape(VectorOperators.D2F, FLOATS, 0)
+          .convertShape(VectorOperators.F2D, DOUBLES, 0)).sub(t);
+      DoubleVector z = d.mul(d);
+      DoubleVector sinDelta;
+      DoubleVector cosDelta;
+      if (shortSeries) {
+        sinDelta = z.fma(s2, s1).mul(z).fma(d, d);
+        cosDelta = z.fma(c2, c1).fma(z, one);
+      } else {
+        sinDelta = z.fma(s5, s4).fma(z, s3).fma(z, s2).fma(z, s1).mul(z).fma(d, d);
+        cosDelta = z.fma(c6, c5).fma(z, c4).fma(z, c3).fma(z, c2).fma(z, c1).fma(z, one);
+      }
+      DoubleVector sc = DoubleVector.fromArray(DOUBLES, stepCos, step);
+      DoubleVector ss = DoubleVector.fromArray(DOUBLES, stepSin, step);
+      DoubleVector ct = bc.fma(sc, nbs.mul(ss));
+      DoubleVector st = bs.fma(sc, bc.mul(ss));
+      if (cosOut != null) {
+        DoubleVector c = ct.fma(cosDelta, st.mul(sinDelta).neg());
+        ((FloatVector) c.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(factor).intoArray(cosOut, at);
+      }
+      if (sinOut != null) {
+        DoubleVector s = st.fma(cosDelta, ct.mul(sinDelta));
+        ((FloatVector) s.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(factor).intoArray(sinOut, at);
+      }
+    }
   }
 
   /** Torch recipe one angle at a time, for ExLlamaV2 positions and fp32 angles of 2^22 and more. */
@@ -433,6 +487,10 @@ public final class RopeTable {
 
   private void emit(int rows, TablePart part) {
     boolean sinHalf = part == TablePart.SIN;
+    if (layout == Layout.HALF && dtype == Dtype.F32 && padded == half) {
+      floatOut.put(sinHalf ? sinF : cosF, 0, rows * half);
+      return;
+    }
     for (int i = 0; i < rows; i++) {
       int at = i * padded;
       switch (layout) {
