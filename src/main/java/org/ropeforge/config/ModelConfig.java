@@ -146,9 +146,9 @@ public final class ModelConfig {
   }
 
   ResolvedRope resolve(long contextLength, RopeResolver.Options options) {
-    if (contextLength < 1) {
+    if (contextLength < 1 || contextLength > RopeParams.MAX_POSITIONS) {
       throw new RopeConfigException(modelId, "context_length", Long.toString(contextLength),
-          "= " + contextLength + " must be at least 1");
+          "= " + contextLength + " must be between 1 and " + RopeParams.MAX_POSITIONS + " (2^31)");
     }
     if (options.semantics() == Semantics.EXLLAMAV2) {
       return resolveExllamaV2(contextLength, options);
@@ -269,11 +269,11 @@ public final class ModelConfig {
     Long qkRope = fields.optPositiveInt(text, "qk_rope_head_dim", textPrefix + "qk_rope_head_dim");
     if (qkRope != null) {
       rules.add("qk_rope_head_dim -> head_dim (multi-head latent attention rotates only the rope part)");
-      return Math.toIntExact(qkRope);
+      return checkedHeadDim(qkRope, textPrefix + "qk_rope_head_dim");
     }
     Long explicit = fields.optPositiveInt(text, "head_dim", textPrefix + "head_dim");
     if (explicit != null) {
-      return Math.toIntExact(Math.min(explicit, Integer.MAX_VALUE));
+      return checkedHeadDim(explicit, textPrefix + "head_dim");
     }
     Integer familyDefault = FamilyDefaults.headDim(family);
     if (familyDefault != null && !text.has("head_dim")) {
@@ -290,19 +290,31 @@ public final class ModelConfig {
     }
     rules.add("head_dim " + (text.has("head_dim") ? "null" : "missing") + " -> hidden_size // "
         + "num_attention_heads = " + hidden / heads);
-    return Math.toIntExact(Math.min(hidden / heads, Integer.MAX_VALUE));
+    return checkedHeadDim(hidden / heads, textPrefix + "hidden_size");
+  }
+
+  /** Largest head dimension accepted; real models use at most 512. */
+  static final int MAX_HEAD_DIM = 1 << 16;
+
+  private int checkedHeadDim(long headDim, String field) {
+    if (headDim > MAX_HEAD_DIM || headDim < 1) {
+      throw new RopeConfigException(modelId, field, Long.toString(headDim),
+          "gives head_dim " + headDim + ", which must be between 1 and " + MAX_HEAD_DIM);
+    }
+    return (int) headDim;
   }
 
   private long maxPositions(List<String> rules) {
-    Long explicit = fields.optPositiveInt(text, "max_position_embeddings",
-        textPrefix + "max_position_embeddings");
-    if (explicit != null) {
-      return explicit;
-    }
-    for (String alias : List.of("seq_length", "n_positions", "max_sequence_length")) {
-      Long v = fields.optPositiveInt(text, alias, textPrefix + alias);
+    for (String key : List.of("max_position_embeddings", "seq_length", "n_positions", "max_sequence_length")) {
+      Long v = fields.optPositiveInt(text, key, textPrefix + key);
       if (v != null) {
-        rules.add(alias + " -> max_position_embeddings");
+        if (v > RopeParams.MAX_POSITIONS) {
+          throw new RopeConfigException(modelId, textPrefix + key, Long.toString(v),
+              "= " + v + " must be at most " + RopeParams.MAX_POSITIONS + " (2^31)");
+        }
+        if (!key.equals("max_position_embeddings")) {
+          rules.add(key + " -> max_position_embeddings");
+        }
         return v;
       }
     }
@@ -558,7 +570,7 @@ public final class ModelConfig {
     Long head = firstPositiveInt("head_dim");
     int headDim;
     if (head != null) {
-      headDim = Math.toIntExact(head);
+      headDim = checkedHeadDim(head, "head_dim");
     } else if (family.equals("gemma3")) {
       headDim = 256;
     } else {
@@ -568,7 +580,7 @@ public final class ModelConfig {
         throw new RopeConfigException(modelId, hidden == null ? "hidden_size" : "num_attention_heads", null,
             "is missing, and head_dim is missing: the head dimension cannot be derived");
       }
-      headDim = Math.toIntExact(hidden / heads);
+      headDim = checkedHeadDim(hidden / heads, "hidden_size");
     }
     long original = 2048;
     for (String key : List.of("max_sequence_length", "model_max_length", "max_position_embeddings",
@@ -614,7 +626,7 @@ public final class ModelConfig {
       RopeParams p = flatParams(scaling, scalingPath, new ArrayList<>()).build();
       switch (type == null ? "" : type) {
         case "linear" -> {
-          scalePosEmb = p.requirePositive("factor");
+          scalePosEmb = p.requireFactor("factor");
           rules.add("exllamav2: linear factor -> scale_pos_emb (positions divided, frequencies kept)");
         }
         case "su", "longrope" -> {
@@ -630,12 +642,12 @@ public final class ModelConfig {
         }
         case "yarn" -> {
           method = "yarn";
-          yarnFactor = p.requirePositive("factor");
+          yarnFactor = p.requireFactor("factor");
           yarnOriginal = p.requirePositiveInteger("original_max_position_embeddings");
         }
         case "llama3" -> {
           method = "llama3";
-          l3Factor = p.requirePositive("factor");
+          l3Factor = p.requireFactor("factor");
           l3Low = p.requirePositive("low_freq_factor");
           l3High = p.requirePositive("high_freq_factor");
           l3Original = p.requirePositiveInteger("original_max_position_embeddings");

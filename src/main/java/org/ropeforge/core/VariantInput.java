@@ -28,8 +28,13 @@ public record VariantInput(
     return params.modelId();
   }
 
+  /** rope_theta, which must exceed 1 (else frequencies do not decay) and stay at most {@link RopeParams#MAX_THETA}. */
   public double theta() {
-    return params.requirePositive("rope_theta");
+    double theta = params.requirePositiveAtMost("rope_theta", RopeParams.MAX_THETA);
+    if (!(theta > 1)) {
+      throw params.error("rope_theta", Double.toString(theta), "must be greater than 1");
+    }
+    return theta;
   }
 
   /** The rotated dimension d = int(head_dim × partial_rotary_factor), which must be even and at least 2. */

@@ -28,7 +28,7 @@ public final class Llama3Rope implements RopeVariant {
   @Override
   public LayerRope compute(VariantInput in) {
     RopeParams p = in.params();
-    double factor = p.requirePositive("factor");
+    double factor = p.requireFactor("factor");
     double low = p.requirePositive("low_freq_factor");
     double high = p.requirePositive("high_freq_factor");
     double original = p.requirePositiveInteger("original_max_position_embeddings");

@@ -41,7 +41,7 @@ public final class LongRope implements RopeVariant {
     double[] ext = useLong ? longFactor : shortFactor;
 
     double factor = p.has("factor")
-        ? p.requirePositive("factor")
+        ? p.requireFactor("factor")
         : (double) in.maxPositionEmbeddings() / original;
     double attentionFactor;
     String listMscale = useLong ? "long_mscale" : "short_mscale";

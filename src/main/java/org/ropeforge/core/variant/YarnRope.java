@@ -35,7 +35,7 @@ public final class YarnRope implements RopeVariant {
   @Override
   public LayerRope compute(VariantInput in) {
     RopeParams p = in.params();
-    double factor = p.requirePositive("factor");
+    double factor = p.requireFactor("factor");
     double original = p.requirePositiveInteger("original_max_position_embeddings");
     double theta = in.theta();
     int dim = in.rotaryDim(true);
