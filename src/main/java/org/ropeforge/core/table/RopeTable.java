@@ -44,7 +44,7 @@ import org.ropeforge.core.Precision;
  * <p>In torch mode the float angle differs from the exact product t = p * w (exact in double for fp32 w and
  * p &lt; 2^24) by delta = fp32(t) - t, |delta| &lt;= 2^-3 while t &lt; 2^22; cos/sin(t + delta) come from the
  * rotation of t and short Taylor series of delta. Rows beyond that, and ExLlamaV2 positions, are evaluated one
- * angle at a time (about 50 times slower, same results).
+ * angle at a time (one to two orders of magnitude slower; same recipe).
  *
  * <p>An instance keeps scratch buffers: use one per thread. Construction evaluates 96 * rotaryDim/2 rotations
  * (about a millisecond for rotary dim 128); reuse an instance for the chunks of one table.
