@@ -23,9 +23,22 @@ class LayeringTest {
   }
 
   @Test
+  void gpuKernelNeedsOnlyTheCoreTheConfigReaderAndJcuda() {
+    noClasses().that().resideInAPackage("org.ropeforge.gpu..")
+        .should().dependOnClassesThat().resideOutsideOfPackages("java..", "jdk.incubator.vector..", "jcuda..",
+            "org.ropeforge.core..", "org.ropeforge.config..", "org.ropeforge.gpu..")
+        .because("GpuParityMain runs on a GPU host from a thin classpath: our classes, Jackson and JCuda")
+        .check(MAIN);
+    noClasses().that().resideOutsideOfPackages("org.ropeforge.gpu..")
+        .should().dependOnClassesThat().resideInAPackage("jcuda..")
+        .because("JCuda is loaded only through org.ropeforge.gpu, and only by tasks that hold a GPU")
+        .check(MAIN);
+  }
+
+  @Test
   void configAndFormatsStayFreeOfSparkAndHadoop() {
     noClasses().that().resideInAnyPackage("org.ropeforge.core..", "org.ropeforge.config..",
-            "org.ropeforge.format..", "org.ropeforge.cli..")
+            "org.ropeforge.format..", "org.ropeforge.cli..", "org.ropeforge.gpu..")
         .should().dependOnClassesThat().resideInAnyPackage("org.apache.spark..", "org.apache.hadoop..",
             "scala..")
         .because("parameters, tables and formats are layers the Spark job calls, not the other way round")

@@ -303,6 +303,52 @@ public final class RopeTable {
     return buffer.flip();
   }
 
+  /**
+   * The exactly evaluated rotations that exact-mode rows are products of, for an implementation elsewhere (the
+   * CUDA kernel) that must reproduce these bytes by repeating {@code prepareBlock} and {@code rotateTo*}
+   * operation for operation; with {@link #anchorRotations} it has every input those take.
+   *
+   * @param columns rotaryDim / 2
+   * @param factor the attention factor, multiplied into each 32-row block's rotation
+   * @param bigCos e^{i 1024 m w_j} at [m * columns + j] for m &lt; 32; bigSin likewise, midCos/midSin for
+   *     e^{i 32 m w_j} and stepCos/stepSin for e^{i m w_j}, with w_j = invFreq[j] / positionScale
+   */
+  public record ExactRotations(int columns, double factor, double[] bigCos, double[] bigSin, double[] midCos,
+      double[] midSin, double[] stepCos, double[] stepSin) {}
+
+  /**
+   * The rotation tables of exact mode, copied.
+   *
+   * @throws IllegalStateException for a torch-precision table, whose rows are not such products
+   */
+  public ExactRotations exactRotations() {
+    if (torch) {
+      throw new IllegalStateException("Exact rotations requested for a torch-precision table of " + layer);
+    }
+    return new ExactRotations(half, layer.attentionFactor(), unpad(bigCos), unpad(bigSin), unpad(midCos),
+        unpad(midSin), unpad(stepCos), unpad(stepSin));
+  }
+
+  /**
+   * The anchor of rows [anchorRow, anchorRow + ANCHOR_ROWS): e^{i (anchorRow + positionOffset) w_j}, evaluated
+   * exactly as the CPU rows use it, into cos[at + j] and sin[at + j] for j &lt; rotaryDim / 2.
+   */
+  public void anchorRotations(long anchorRow, double[] cos, double[] sin, int at) {
+    if (anchorRow < 0 || anchorRow >= MAX_ROWS || anchorRow % ANCHOR_ROWS != 0) {
+      throw new IllegalArgumentException("Invalid anchor row " + anchorRow
+          + " (must be a multiple of " + ANCHOR_ROWS + " in [0, 2^31))");
+    }
+    rotations(anchorRow, offset, cos, sin, at);
+  }
+
+  private double[] unpad(double[] table) {
+    double[] compact = new double[STEP * half];
+    for (int m = 0; m < STEP; m++) {
+      System.arraycopy(table, m * padded, compact, m * half, half);
+    }
+    return compact;
+  }
+
   /** e^{i (position + offset) w_j} for every j, evaluated exactly, into cos[at + j], sin[at + j]. */
   private void rotations(long position, double positionOffset, double[] cos, double[] sin, int at) {
     for (int j = 0; j < half; j++) {
