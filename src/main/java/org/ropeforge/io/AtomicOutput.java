@@ -1,0 +1,129 @@
+package org.ropeforge.io;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.util.UUID;
+import org.apache.hadoop.fs.CommonPathCapabilities;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * An output file that readers see only once it is complete, with its size and SHA-256 taken on the way.
+ *
+ * <p>On a filesystem the bytes go to a hidden temporary name beside the target and are renamed onto it at
+ * {@link #commit}. On an object store whose streams are abortable (S3A), the object only appears when the
+ * single PUT or the multipart upload completes at close, so the target is written directly and a failure
+ * aborts the upload instead of publishing a truncated object.
+ *
+ * <p>Not thread-safe; one writer per file.
+ */
+public final class AtomicOutput implements Closeable {
+  /** Prefix of the temporary names; readers listing an output folder skip names starting with a dot. */
+  public static final String TEMP_PREFIX = ".";
+
+  private final FileSystem fs;
+  private final Path target;
+  private final Path temp;
+  private final FSDataOutputStream out;
+  private final MessageDigest digest = Sha256.newDigest();
+  private long bytes;
+  private boolean finished;
+
+  private AtomicOutput(FileSystem fs, Path target, Path temp, FSDataOutputStream out) {
+    this.fs = fs;
+    this.target = target;
+    this.temp = temp;
+    this.out = out;
+  }
+
+  /** Opens {@code target} for writing; an existing file there is replaced only at {@link #commit}. */
+  public static AtomicOutput create(FileSystem fs, Path target) throws IOException {
+    if (publishesAtClose(fs, target)) {
+      return new AtomicOutput(fs, target, null, fs.create(target, true));
+    }
+    Path parent = target.getParent();
+    if (!fs.mkdirs(parent)) {
+      throw new IOException("Cannot create directory " + parent);
+    }
+    Path temp = new Path(parent, TEMP_PREFIX + target.getName() + ".tmp-" + UUID.randomUUID());
+    return new AtomicOutput(fs, target, temp, fs.create(temp, false));
+  }
+
+  /** True where a stream's data becomes visible only when it is closed, and can be abandoned instead. */
+  public static boolean publishesAtClose(FileSystem fs, Path path) throws IOException {
+    return fs.hasPathCapability(path, CommonPathCapabilities.ABORTABLE_STREAM);
+  }
+
+  public void write(byte[] data, int offset, int length) throws IOException {
+    digest.update(data, offset, length);
+    out.write(data, offset, length);
+    bytes += length;
+  }
+
+  public void write(byte[] data) throws IOException {
+    write(data, 0, data.length);
+  }
+
+  public long bytes() {
+    return bytes;
+  }
+
+  public Path target() {
+    return target;
+  }
+
+  /** Publishes the file and returns what was written. */
+  public Written commit() throws IOException {
+    if (finished) {
+      throw new IllegalStateException("Output " + target + " is already committed or aborted");
+    }
+    finished = true;
+    out.close();
+    if (temp != null) {
+      // Hadoop's rename does not replace an existing file on every filesystem; the old copy goes first, so a
+      // reader sees the old file, then nothing, then the complete new one, never a partial one.
+      if (fs.exists(target) && !fs.delete(target, false)) {
+        fs.delete(temp, false);
+        throw new IOException("Cannot replace " + target);
+      }
+      if (!fs.rename(temp, target)) {
+        fs.delete(temp, false);
+        throw new IOException("Cannot rename " + temp + " to " + target);
+      }
+    }
+    return new Written(target, bytes, Sha256.hex(digest));
+  }
+
+  /** Drops everything written; the target keeps whatever it had before. Safe to call more than once. */
+  public void abort() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (temp == null) {
+      out.abort();
+      return;
+    }
+    try {
+      out.close();
+    } catch (IOException | RuntimeException ignored) {
+      // The stream is being thrown away; its close failure changes nothing for the caller.
+    }
+    try {
+      fs.delete(temp, false);
+    } catch (IOException ignored) {
+      // A leftover hidden temp file is harmless: no reader takes dot-names, and the next run writes afresh.
+    }
+  }
+
+  /** Aborts unless committed, so that try-with-resources never publishes a half-written file. */
+  @Override
+  public void close() {
+    abort();
+  }
+
+  /** A published file: where, how many bytes, and their SHA-256. */
+  public record Written(Path path, long bytes, String sha256) {}
+}

@@ -1,0 +1,40 @@
+package org.ropeforge.spark;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Every call the job makes into the table generator and the safetensors format, behind one interface, so that
+ * the job's distribution logic does not depend on how tables are computed or laid out.
+ *
+ * <p>A file is the header followed, for each layer in order, by that layer's tensors in order ("parts",
+ * e.g. cos then sin), each tensor being {@code contextLength} rows of {@link #rowBytes} bytes.
+ */
+interface TableWriting extends Serializable {
+
+  /** Makes the table writing of one output format; shipped to executors. */
+  interface Factory extends Serializable {
+    TableWriting create(String layout, String dtype, org.ropeforge.core.Precision precision, String semantics);
+  }
+
+  /** Tensors per layer, stored one after the other. */
+  int parts();
+
+  /** Bytes of one row of one tensor of {@code layer}. */
+  int rowBytes(LayerSpec layer);
+
+  /** The complete header of the file of {@code target}: everything before the first tensor byte. */
+  byte[] header(Target target);
+
+  /** Tensor names of one layer's parts in the file of {@code target}, for the manifest and the params. */
+  List<String> tensorNames(Target target, int layer);
+
+  /** Writes rows [from, to) of part {@code part} of {@code layer}'s table. */
+  Rows rows(LayerSpec layer, int part);
+
+  /** A source of table rows, reused across ranges; not thread-safe. */
+  interface Rows {
+    /** Fills {@code buffer[0 .. (to - from) * rowBytes)} with the little-endian bytes of rows [from, to). */
+    void fill(long from, long to, byte[] buffer);
+  }
+}
