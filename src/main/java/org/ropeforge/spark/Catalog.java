@@ -59,8 +59,9 @@ final class Catalog {
         continue;
       }
       String parent = withSlash(path.getParent().toUri().getPath());
-      String modelId = parent.startsWith(rootText)
-          ? parent.substring(rootText.length(), parent.length() - 1) : parent;
+      // A config.json directly in the root gets the empty id, which the normaliser reports as an error row.
+      String modelId = !parent.startsWith(rootText) ? parent
+          : parent.length() == rootText.length() ? "" : parent.substring(rootText.length(), parent.length() - 1);
       entries.add(new CatalogEntry(modelId, path.toString(), null, null));
     }
     return entries;

@@ -45,6 +45,12 @@ final class Progress {
       tables = sc.longAccumulator("ropeforge tables written");
     }
 
+    /** Counters that only count locally, for code run outside a Spark job. */
+    Counters() {
+      bytes = new LongAccumulator();
+      tables = new LongAccumulator();
+    }
+
     void addBytes(long n) {
       bytes.add(n);
     }
