@@ -1,0 +1,200 @@
+package org.ropeforge.core;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The normalised RoPE parameter dictionary of one layer type (transformers' {@code rope_parameters}), with
+ * typed getters whose errors name the model, the field path as the user wrote it, the value and the rule.
+ *
+ * <p>Values are {@link Double}, {@link Boolean}, {@link String}, or {@code double[]} (factor lists). Each key
+ * remembers the path it was read from, so an error about a value copied from the top level of the config
+ * points at the top level, not at the dictionary it was copied into.
+ */
+public final class RopeParams {
+  private final String modelId;
+  private final Map<String, Object> values;
+  private final Map<String, String> paths;
+
+  private RopeParams(String modelId, Map<String, Object> values, Map<String, String> paths) {
+    this.modelId = modelId;
+    this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    this.paths = Collections.unmodifiableMap(new LinkedHashMap<>(paths));
+  }
+
+  public static Builder builder(String modelId) {
+    return new Builder(modelId);
+  }
+
+  public String modelId() {
+    return modelId;
+  }
+
+  public Set<String> keys() {
+    return values.keySet();
+  }
+
+  public boolean has(String key) {
+    return values.get(key) != null;
+  }
+
+  /** Where the key came from in the config, e.g. {@code rope_scaling.factor}. */
+  public String path(String key) {
+    return paths.getOrDefault(key, key);
+  }
+
+  public Object raw(String key) {
+    return values.get(key);
+  }
+
+  public String ropeType() {
+    Object t = values.get("rope_type");
+    return t == null ? "default" : t.toString();
+  }
+
+  public double requireDouble(String key) {
+    Object v = values.get(key);
+    if (v == null) {
+      throw missing(key);
+    }
+    if (!(v instanceof Double d)) {
+      throw error(key, describe(v), "must be a number");
+    }
+    return d;
+  }
+
+  /** The value, or {@code fallback} when absent; NaN and infinities are refused here, once for every variant. */
+  public double optDouble(String key, double fallback) {
+    return has(key) ? requireDouble(key) : fallback;
+  }
+
+  /** A number that must be finite and strictly positive. */
+  public double requirePositive(String key) {
+    double v = requireDouble(key);
+    if (!(v > 0) || Double.isInfinite(v)) {
+      throw error(key, Double.toString(v), "must be a finite number > 0");
+    }
+    return v;
+  }
+
+  /** A positive integer (JSON numbers like 4096.0 are accepted). */
+  public long requirePositiveInteger(String key) {
+    double v = requirePositive(key);
+    if (v != Math.rint(v) || v > (double) (1L << 53)) {
+      throw error(key, Double.toString(v), "must be a whole number");
+    }
+    return (long) v;
+  }
+
+  public boolean optBoolean(String key, boolean fallback) {
+    Object v = values.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (!(v instanceof Boolean b)) {
+      throw error(key, describe(v), "must be true or false");
+    }
+    return b;
+  }
+
+  /** A list of finite positive numbers of exactly {@code expectedLength} values. */
+  public double[] requireFactorList(String key, int expectedLength, String lengthRule) {
+    Object v = values.get(key);
+    if (v == null) {
+      throw missing(key);
+    }
+    if (!(v instanceof double[] list)) {
+      throw error(key, describe(v), "must be a list of numbers");
+    }
+    if (list.length != expectedLength) {
+      throw new RopeConfigException(modelId, path(key), describe(v),
+          "has " + list.length + " values, " + lengthRule + " is " + expectedLength);
+    }
+    for (int i = 0; i < list.length; i++) {
+      if (!(list[i] > 0) || Double.isInfinite(list[i])) {
+        throw new RopeConfigException(modelId, path(key) + "[" + i + "]", Double.toString(list[i]),
+            "must be a finite number > 0");
+      }
+    }
+    return list.clone();
+  }
+
+  public RopeConfigException missing(String key) {
+    return new RopeConfigException(modelId, path(key), null,
+        "is required by rope_type '" + ropeType() + "' but missing");
+  }
+
+  public RopeConfigException error(String key, String value, String rule) {
+    return new RopeConfigException(modelId, path(key), value, "= " + value + " " + rule);
+  }
+
+  public static String describe(Object v) {
+    if (v instanceof double[] list) {
+      StringBuilder sb = new StringBuilder("[");
+      for (int i = 0; i < list.length; i++) {
+        if (i > 0) {
+          sb.append(", ");
+        }
+        if (i == 8 && list.length > 10) {
+          sb.append("... ").append(list.length - 8).append(" more");
+          break;
+        }
+        sb.append(list[i]);
+      }
+      return sb.append(']').toString();
+    }
+    if (v instanceof String s) {
+      return '"' + s + '"';
+    }
+    return String.valueOf(v);
+  }
+
+  /** Collects values with their source paths; the last write of a key wins. */
+  public static final class Builder {
+    private final String modelId;
+    private final Map<String, Object> values = new LinkedHashMap<>();
+    private final Map<String, String> paths = new LinkedHashMap<>();
+
+    private Builder(String modelId) {
+      this.modelId = modelId;
+    }
+
+    public Builder put(String key, Object value, String path) {
+      if (value == null) {
+        values.remove(key);
+        paths.remove(key);
+      } else {
+        values.put(key, value);
+        paths.put(key, path);
+      }
+      return this;
+    }
+
+    public Builder putIfAbsent(String key, Object value, String path) {
+      if (values.get(key) == null && value != null) {
+        put(key, value, path);
+      }
+      return this;
+    }
+
+    public boolean has(String key) {
+      return values.get(key) != null;
+    }
+
+    public Object get(String key) {
+      return values.get(key);
+    }
+
+    public Builder remove(String key) {
+      values.remove(key);
+      paths.remove(key);
+      return this;
+    }
+
+    public RopeParams build() {
+      return new RopeParams(modelId, values, paths);
+    }
+  }
+}

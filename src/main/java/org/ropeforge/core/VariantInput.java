@@ -1,0 +1,68 @@
+package org.ropeforge.core;
+
+/**
+ * What a variant needs besides its parameter dictionary: the model's geometry and the context length.
+ *
+ * @param params the normalised dictionary of this layer type
+ * @param layerType the layer type label, or null for a single one
+ * @param headDim the attention head dimension (MLA models: qk_rope_head_dim)
+ * @param partialInDefault whether this model's plain RoPE honours partial_rotary_factor; transformers'
+ *     scaled variants always do, its per-model default functions only for some families (Phi, GPT-NeoX, GLM)
+ * @param maxPositionEmbeddings the config's max_position_embeddings
+ * @param contextLength the table length L; dynamic and longrope depend on it
+ * @param precision exact or torch
+ * @param softmaxScaleApplies whether the model multiplies its softmax scale by YaRN's mscale_all_dim term
+ *     (DeepSeek's multi-head latent attention)
+ */
+public record VariantInput(
+    RopeParams params,
+    String layerType,
+    int headDim,
+    boolean partialInDefault,
+    long maxPositionEmbeddings,
+    long contextLength,
+    Precision precision,
+    boolean softmaxScaleApplies) {
+
+  public String modelId() {
+    return params.modelId();
+  }
+
+  public double theta() {
+    return params.requirePositive("rope_theta");
+  }
+
+  /** The rotated dimension d = int(head_dim × partial_rotary_factor), which must be even and at least 2. */
+  public int rotaryDim(boolean applyPartial) {
+    double partial = applyPartial ? params.optDouble("partial_rotary_factor", 1.0) : 1.0;
+    if (!(partial > 0 && partial <= 1)) {
+      throw params.error("partial_rotary_factor", Double.toString(partial), "must be in (0, 1]");
+    }
+    int dim = (int) (headDim * partial);
+    if (dim < 2 || dim % 2 != 0) {
+      String field = partial == 1.0 ? "head_dim" : "partial_rotary_factor";
+      String value = partial == 1.0 ? Integer.toString(headDim) : Double.toString(partial);
+      throw new RopeConfigException(modelId(), partial == 1.0 ? "head_dim" : params.path(field), value,
+          "gives rotary_dim " + dim + " (head_dim " + headDim + " x partial_rotary_factor " + partial
+              + "), which must be even and at least 2");
+    }
+    return dim;
+  }
+
+  public LayerRope layer(String ropeType, double[] invFreq, double attentionFactor, Double softmaxScale) {
+    return new LayerRope(layerType, ropeType, invFreq.length * 2, invFreq, attentionFactor, softmaxScale,
+        mropeSection(), 1.0, 0.0);
+  }
+
+  private int[] mropeSection() {
+    Object raw = params.raw("mrope_section");
+    if (raw instanceof double[] section) {
+      int[] out = new int[section.length];
+      for (int i = 0; i < section.length; i++) {
+        out[i] = (int) section[i];
+      }
+      return out;
+    }
+    return null;
+  }
+}
