@@ -29,14 +29,14 @@ final class Normalizer implements Serializable {
 
   private final HadoopConf conf;
   private final JobOptions options;
-  private final RopeResolver.Options resolverOptions;
 
   Normalizer(HadoopConf conf, JobOptions options) {
     this.conf = conf;
     this.options = options;
-    this.resolverOptions = RopeResolver.Options.DEFAULT
-        .withSemantics(options.semantics())
-        .withPrecision(options.precision());
+  }
+
+  private RopeResolver.Options resolverOptions() {
+    return RopeResolver.Options.DEFAULT.withSemantics(options.semantics()).withPrecision(options.precision());
   }
 
   List<Target> normalize(CatalogEntry entry) {
@@ -74,13 +74,18 @@ final class Normalizer implements Serializable {
     for (long length : lengths.stream().distinct().sorted().toList()) {
       targets.add(resolve(entry, config, configSha, length));
     }
+    // A config that fails the same way at every length is one bad config: one error row, not one per length.
+    boolean sameFailure = targets.stream().allMatch(t -> !t.ok() && t.error().equals(targets.get(0).error()));
+    if (targets.size() > 1 && sameFailure) {
+      return List.of(Target.failed(entry, Target.UNKNOWN_LENGTH, configSha, targets.get(0).error()));
+    }
     return targets;
   }
 
   private Target resolve(CatalogEntry entry, ModelConfig config, String configSha, long length) {
     try {
       JobOptions.checkContextLength(length);
-      ResolvedRope resolved = RopeResolver.resolve(config, length, resolverOptions);
+      ResolvedRope resolved = RopeResolver.resolve(config, length, resolverOptions());
       List<LayerSpec> layers = new ArrayList<>();
       for (LayerRope layer : resolved.layers()) {
         layers.add(LayerSpec.of(layer));
