@@ -69,7 +69,7 @@ final class JsonFields {
 
   /** The JSON text of a value, cut to a readable length for messages. */
   static String abbreviate(JsonNode v) {
-    String s = v == null ? "null" : v.toString();
+    String s = v == null ? "null" : v.isNumber() ? v.asText() : v.toString();
     return s.length() > 120 ? s.substring(0, 117) + "..." : s;
   }
 }

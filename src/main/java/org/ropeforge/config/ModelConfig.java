@@ -2,6 +2,7 @@ package org.ropeforge.config;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,7 +41,10 @@ public final class ModelConfig {
   /** Deepest JSON nesting accepted; real configs nest three or four levels. */
   public static final int MAX_NESTING_DEPTH = 64;
 
+  // NaN and Infinity are accepted by the parser (Python's json writes them) so that they are refused with
+  // the field's name by the checks, rather than as an anonymous syntax error.
   private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+      .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
       .streamReadConstraints(StreamReadConstraints.builder()
           .maxNestingDepth(MAX_NESTING_DEPTH)
           .maxStringLength(1 << 20)
@@ -335,7 +339,7 @@ public final class ModelConfig {
 
   /** Copies a flat dictionary, resolving type/rope_type and the legacy names. */
   private RopeParams.Builder flatParams(JsonNode dict, String path, List<String> rules) {
-    RopeParams.Builder b = RopeParams.builder(modelId);
+    RopeParams.Builder b = RopeParams.builder(modelId, path);
     for (Iterator<Map.Entry<String, JsonNode>> it = dict.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       if (e.getKey().equals("type") || e.getKey().equals("rope_type")) {
@@ -525,7 +529,7 @@ public final class ModelConfig {
       fullHeadDim = global == null ? 512 : Math.toIntExact(global);
       rules.add("gemma4: global layers use global_head_dim = " + fullHeadDim);
     }
-    RopeParams.Builder sliding = RopeParams.builder(modelId).put("rope_type", "default", "rope_type");
+    RopeParams.Builder sliding = RopeParams.builder(modelId, dictPath + ".sliding_attention").put("rope_type", "default", "rope_type");
     Double local = fields.optNumber(text, "rope_local_base_freq", textPrefix + "rope_local_base_freq");
     sliding.put("rope_theta", local == null ? 10_000.0 : local,
         local == null ? "rope_local_base_freq" : textPrefix + "rope_local_base_freq");

@@ -15,17 +15,20 @@ import java.util.Set;
  */
 public final class RopeParams {
   private final String modelId;
+  private final String basePath;
   private final Map<String, Object> values;
   private final Map<String, String> paths;
 
-  private RopeParams(String modelId, Map<String, Object> values, Map<String, String> paths) {
+  private RopeParams(String modelId, String basePath, Map<String, Object> values, Map<String, String> paths) {
     this.modelId = modelId;
+    this.basePath = basePath;
     this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
     this.paths = Collections.unmodifiableMap(new LinkedHashMap<>(paths));
   }
 
-  public static Builder builder(String modelId) {
-    return new Builder(modelId);
+  /** A builder for the dictionary found at {@code basePath} (e.g. {@code rope_scaling}) of the model's config. */
+  public static Builder builder(String modelId, String basePath) {
+    return new Builder(modelId, basePath);
   }
 
   public String modelId() {
@@ -42,7 +45,8 @@ public final class RopeParams {
 
   /** Where the key came from in the config, e.g. {@code rope_scaling.factor}. */
   public String path(String key) {
-    return paths.getOrDefault(key, key);
+    String known = paths.get(key);
+    return known != null ? known : basePath.isEmpty() ? key : basePath + "." + key;
   }
 
   public Object raw(String key) {
@@ -154,11 +158,13 @@ public final class RopeParams {
   /** Collects values with their source paths; the last write of a key wins. */
   public static final class Builder {
     private final String modelId;
+    private final String basePath;
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> paths = new LinkedHashMap<>();
 
-    private Builder(String modelId) {
+    private Builder(String modelId, String basePath) {
       this.modelId = modelId;
+      this.basePath = basePath;
     }
 
     public Builder put(String key, Object value, String path) {
@@ -194,7 +200,7 @@ public final class RopeParams {
     }
 
     public RopeParams build() {
-      return new RopeParams(modelId, values, paths);
+      return new RopeParams(modelId, basePath, values, paths);
     }
   }
 }

@@ -1,0 +1,230 @@
+package org.ropeforge.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.ropeforge.config.CatalogEntry;
+import org.ropeforge.config.ModelConfig;
+import org.ropeforge.config.RopeResolver;
+import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.Precision;
+import org.ropeforge.core.ResolvedRope;
+import org.ropeforge.core.RopeConfigException;
+import org.ropeforge.core.Semantics;
+
+/**
+ * {@code ropeforge params}: RoPE parameters per model and context length as JSON lines, without Spark.
+ * Exit status 0 when every model succeeds, 1 when any fails, 2 on a usage error.
+ */
+public final class ParamsCommand {
+  static final String USAGE = """
+      usage: ropeforge params (--config FILE | --catalog MANIFEST.jsonl) [options]
+        --config FILE             one config.json; its model id is the file name without .json
+        --catalog FILE            JSON lines {"model_id", "config", "context_lengths"?}; config paths are
+                                  relative to the manifest's folder
+        --context-length N        length to resolve at (default: the catalog line's lengths, else the
+                                  model's max_position_embeddings)
+        --semantics S             transformers (default) | exllamav2
+        --precision P             exact (default) | torch
+        --alpha A                 ExLlamaV2 NTK alpha, scale_alpha_value (default 1; exllamav2 only)
+        --max-seq-len N           ExLlamaV2 max_seq_len (default: the context length)
+      """;
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private ParamsCommand() {}
+
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    CliArgs cli;
+    try {
+      cli = CliArgs.parse(args, List.of("--config", "--catalog", "--context-length", "--semantics",
+          "--precision", "--alpha", "--max-seq-len"), List.of("--help"));
+      if (cli.flag("--help")) {
+        out.print(USAGE);
+        return 0;
+      }
+      if (cli.has("--config") == cli.has("--catalog")) {
+        throw new UsageException("give exactly one of --config and --catalog");
+      }
+    } catch (UsageException e) {
+      err.println("ropeforge params: " + e.getMessage());
+      err.print(USAGE);
+      return 2;
+    }
+    RopeResolver.Options options;
+    Long contextLength;
+    List<CatalogEntry> entries = new ArrayList<>();
+    List<ObjectNode> lineErrors = new ArrayList<>();
+    Path manifestDir;
+    try {
+      options = new RopeResolver.Options(
+          Semantics.parse(cli.get("--semantics", "transformers")),
+          Precision.parse(cli.get("--precision", "exact")),
+          cli.positiveDouble("--alpha", 1.0),
+          cli.positiveLong("--max-seq-len", 0L));
+      if (options.alpha() != 1.0 && options.semantics() != Semantics.EXLLAMAV2) {
+        throw new UsageException("--alpha is ExLlamaV2's scale_alpha_value: use it with --semantics exllamav2");
+      }
+      contextLength = cli.has("--context-length") ? cli.positiveLong("--context-length", 0L) : null;
+      if (cli.has("--config")) {
+        Path config = Path.of(cli.get("--config", null));
+        String name = config.getFileName().toString();
+        entries.add(new CatalogEntry(name.endsWith(".json") ? name.substring(0, name.length() - 5) : name,
+            config.toString(), List.of()));
+        manifestDir = Path.of("");
+      } else {
+        Path manifest = Path.of(cli.get("--catalog", null));
+        manifestDir = manifest.toAbsolutePath().getParent();
+        List<String> lines = Files.readAllLines(manifest, StandardCharsets.UTF_8);
+        for (int i = 0; i < lines.size(); i++) {
+          if (lines.get(i).isBlank()) {
+            continue;
+          }
+          try {
+            entries.add(CatalogEntry.parse(lines.get(i), i + 1));
+          } catch (RopeConfigException e) {
+            lineErrors.add(errorLine(e.modelId(), null, e));
+          }
+        }
+      }
+    } catch (UsageException | IllegalArgumentException e) {
+      err.println("ropeforge params: " + e.getMessage());
+      err.print(USAGE);
+      return 2;
+    } catch (IOException e) {
+      err.println("ropeforge params: cannot read the catalog: " + e.getMessage());
+      return 2;
+    }
+
+    boolean anyFailed = !lineErrors.isEmpty();
+    for (ObjectNode line : lineErrors) {
+      out.println(line);
+    }
+    for (CatalogEntry entry : entries) {
+      List<Long> lengths = contextLength != null ? List.of(contextLength) : entry.contextLengths();
+      ModelConfig config;
+      try {
+        byte[] bytes = readConfig(entry, manifestDir);
+        config = RopeResolver.parse(entry.modelId(), bytes);
+        if (lengths.isEmpty()) {
+          lengths = List.of(config.maxPositionEmbeddings());
+        }
+      } catch (RopeConfigException e) {
+        anyFailed = true;
+        err.println("ropeforge params: " + e.getMessage());
+        out.println(errorLine(entry.modelId(), lengths.isEmpty() ? null : lengths.get(0), e));
+        continue;
+      }
+      for (long length : lengths) {
+        try {
+          ResolvedRope resolved = RopeResolver.resolve(config, length, options);
+          resolved.warnings().forEach(w -> err.println("ropeforge params: warning: " + w));
+          out.println(toJson(resolved));
+        } catch (RopeConfigException e) {
+          anyFailed = true;
+          err.println("ropeforge params: " + e.getMessage());
+          out.println(errorLine(entry.modelId(), length, e));
+        }
+      }
+    }
+    out.flush();
+    return anyFailed ? 1 : 0;
+  }
+
+  private static byte[] readConfig(CatalogEntry entry, Path manifestDir) {
+    String ref = entry.config();
+    try {
+      Path path;
+      if (ref.startsWith("file:")) {
+        path = Path.of(URI.create(ref));
+      } else if (ref.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+        throw new RopeConfigException(entry.modelId(), "config", ref,
+            "= " + ref + " uses a scheme that params cannot read; run the precompute job for object storage");
+      } else {
+        path = manifestDir.resolve(ref);
+      }
+      long size = Files.size(path);
+      if (size > ModelConfig.MAX_CONFIG_BYTES) {
+        throw new RopeConfigException(entry.modelId(), "", size + " bytes",
+            "config is " + size + " bytes, over the limit of " + ModelConfig.MAX_CONFIG_BYTES + " bytes");
+      }
+      return Files.readAllBytes(path);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
+    }
+  }
+
+  /** The documented output line for one model at one length. */
+  public static ObjectNode toJson(ResolvedRope r) {
+    ObjectNode line = MAPPER.createObjectNode();
+    line.put("model_id", r.modelId());
+    line.put("context_length", r.contextLength());
+    line.put("semantics", r.semantics().cliName());
+    line.put("precision", r.precision().cliName());
+    ArrayNode rules = line.putArray("rules_fired");
+    r.rulesFired().forEach(rules::add);
+    if (!r.warnings().isEmpty()) {
+      ArrayNode warnings = line.putArray("warnings");
+      r.warnings().forEach(warnings::add);
+    }
+    ArrayNode layers = line.putArray("layers");
+    for (LayerRope l : r.layers()) {
+      ObjectNode layer = layers.addObject();
+      if (l.layerType() == null) {
+        layer.putNull("layer_type");
+      } else {
+        layer.put("layer_type", l.layerType());
+      }
+      layer.put("rope_type", l.ropeType());
+      layer.put("rotary_dim", l.rotaryDim());
+      ArrayNode inv = layer.putArray("inv_freq");
+      for (int i = 0; i < l.rotaryDim() / 2; i++) {
+        inv.add(l.invFreq(i));
+      }
+      layer.put("attention_factor", l.attentionFactor());
+      if (l.softmaxScale() != null) {
+        layer.put("softmax_scale", l.softmaxScale());
+      }
+      if (l.mropeSection() != null) {
+        ArrayNode section = layer.putArray("mrope_section");
+        for (int s : l.mropeSection()) {
+          section.add(s);
+        }
+      }
+      if (l.positionScale() != 1.0) {
+        layer.put("position_scale", l.positionScale());
+      }
+      if (l.positionOffset() != 0.0) {
+        layer.put("position_offset", l.positionOffset());
+      }
+    }
+    return line;
+  }
+
+  static ObjectNode errorLine(String modelId, Long contextLength, RopeConfigException e) {
+    ObjectNode line = MAPPER.createObjectNode();
+    line.put("model_id", modelId);
+    if (contextLength == null) {
+      line.putNull("context_length");
+    } else {
+      line.put("context_length", contextLength);
+    }
+    ObjectNode error = line.putObject("error");
+    error.put("field", e.field());
+    if (e.value() == null) {
+      error.putNull("value");
+    } else {
+      error.put("value", e.value());
+    }
+    error.put("message", e.getMessage());
+    return line;
+  }
+}
