@@ -111,6 +111,17 @@ final class GroupWriter implements Serializable {
           digests.computeIfAbsent(target.contextLength(), length -> Sha256.newDigest());
         }
         tableDigests.add(digests);
+        byte[] prefix = tables.layerPrefix(layerSpec);
+        for (int t = 0; t < n; t++) {
+          if (outputs[t] != null) {
+            try {
+              outputs[t].write(prefix);
+            } catch (IOException | RuntimeException e) {
+              problems[t] = writeProblem(e);
+              close(outputs, t);
+            }
+          }
+        }
         int rowBytes = tables.rowBytes(layerSpec);
         int chunkRows = Math.max(1, buffer.length / rowBytes);
         if (rowBytes > buffer.length) {
@@ -159,6 +170,11 @@ final class GroupWriter implements Serializable {
       List<Outcome.OutputFile> files = new ArrayList<>();
       if (problems[t] == null && outputs[t] != null) {
         try {
+          long expected = tables.fileSize(target);
+          if (outputs[t].bytes() != expected) {
+            throw new IllegalStateException(
+                "wrote " + outputs[t].bytes() + " bytes where the file layout has " + expected);
+          }
           AtomicOutput.Written written = outputs[t].commit();
           files.add(new Outcome.OutputFile(
               OutputPaths.safetensors(target.modelId(), target.contextLength()), written.bytes(),

@@ -1,14 +1,14 @@
 package org.ropeforge.spark;
 
 import java.io.Serializable;
-import java.util.List;
 
 /**
  * Every call the job makes into the table generator and the safetensors format, behind one interface, so that
  * the job's distribution logic does not depend on how tables are computed or laid out.
  *
- * <p>A file is the header followed, for each layer in order, by that layer's tensors in order ("parts",
- * e.g. cos then sin), each tensor being {@code contextLength} rows of {@link #rowBytes} bytes.
+ * <p>A file is the header followed, for each layer in order, by the layer's fixed bytes ({@link #layerPrefix},
+ * e.g. its inverse frequencies) and then its table tensors in order ("parts", e.g. cos then sin), each being
+ * {@code contextLength} rows of {@link #rowBytes} bytes.
  */
 interface TableWriting extends Serializable {
 
@@ -26,8 +26,11 @@ interface TableWriting extends Serializable {
   /** The complete header of the file of {@code target}: everything before the first tensor byte. */
   byte[] header(Target target);
 
-  /** Tensor names of one layer's parts in the file of {@code target}, for the manifest and the params. */
-  List<String> tensorNames(Target target, int layer);
+  /** Bytes stored before the layer's table parts; the same for every file that has this layer. */
+  byte[] layerPrefix(LayerSpec layer);
+
+  /** The size the file of {@code target} must have; a mismatch means the layout and the data disagree. */
+  long fileSize(Target target);
 
   /** Writes rows [from, to) of part {@code part} of {@code layer}'s table. */
   Rows rows(LayerSpec layer, int part);

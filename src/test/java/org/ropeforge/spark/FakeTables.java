@@ -31,8 +31,13 @@ final class FakeTables implements TableWriting {
   }
 
   @Override
-  public List<String> tensorNames(Target target, int layer) {
-    return List.of("cos", "sin");
+  public byte[] layerPrefix(LayerSpec layer) {
+    return ("inv " + layer.invFreq()[0] + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public long fileSize(Target target) {
+    return expectedFile(target).length;
   }
 
   @Override
@@ -63,6 +68,9 @@ final class FakeTables implements TableWriting {
       bytes.add(b);
     }
     for (LayerSpec layer : target.layers()) {
+      for (byte b : layerPrefix(layer)) {
+        bytes.add(b);
+      }
       for (int part = 0; part < parts(); part++) {
         for (long p = 0; p < target.contextLength(); p++) {
           for (int j = 0; j < layer.rotaryDim(); j++) {
