@@ -146,9 +146,9 @@ public final class ModelConfig {
   }
 
   ResolvedRope resolve(long contextLength, RopeResolver.Options options) {
-    if (contextLength < 1) {
+    if (contextLength < 1 || contextLength > RopeParams.MAX_POSITIONS) {
       throw new RopeConfigException(modelId, "context_length", Long.toString(contextLength),
-          "= " + contextLength + " must be at least 1");
+          "= " + contextLength + " must be between 1 and " + RopeParams.MAX_POSITIONS + " (2^31)");
     }
     if (options.semantics() == Semantics.EXLLAMAV2) {
       return resolveExllamaV2(contextLength, options);
@@ -161,7 +161,8 @@ public final class ModelConfig {
     Normalized n = normalized();
     List<LayerRope> layers = new ArrayList<>();
     for (LayerSpec spec : n.layers) {
-      VariantInput input = new VariantInput(spec.params, spec.layerType, spec.headDim, n.partialInDefault,
+      VariantInput input = new VariantInput(spec.params, spec.layerType, spec.headDim.dim(),
+          spec.headDim.path(), n.partialInDefault,
           n.maxPositions, contextLength, options.precision(), n.softmaxScaleApplies);
       layers.add(spec.variant.compute(input));
     }
@@ -176,7 +177,10 @@ public final class ModelConfig {
     return normalized;
   }
 
-  private record LayerSpec(String layerType, RopeParams params, RopeVariant variant, int headDim) {}
+  private record LayerSpec(String layerType, RopeParams params, RopeVariant variant, HeadDim headDim) {}
+
+  /** A head dimension and the config field it came from. */
+  private record HeadDim(int dim, String path) {}
 
   private record Normalized(List<LayerSpec> layers, long maxPositions, boolean partialInDefault,
       boolean softmaxScaleApplies, List<String> rules, List<String> warnings) {}
@@ -190,7 +194,7 @@ public final class ModelConfig {
     if (!textPrefix.isEmpty()) {
       rules.add("nested config: RoPE fields read from " + textPrefix.substring(0, textPrefix.length() - 1));
     }
-    int headDim = headDim(rules);
+    HeadDim headDim = headDim(rules);
     long maxPositions = maxPositions(rules);
 
     JsonNode scaling = ropeDictionary(text, "rope_scaling");
@@ -258,27 +262,27 @@ public final class ModelConfig {
         List.copyOf(warnings));
   }
 
-  private LayerSpec spec(String layerType, RopeParams.Builder b, int headDim, List<String> warnings) {
+  private LayerSpec spec(String layerType, RopeParams.Builder b, HeadDim headDim, List<String> warnings) {
     RopeParams params = b.build();
     RopeVariant variant = RopeVariants.forParams(params);
     warnings.addAll(RopeVariants.validateKeys(variant, params));
     return new LayerSpec(layerType, params, variant, headDim);
   }
 
-  private int headDim(List<String> rules) {
+  private HeadDim headDim(List<String> rules) {
     Long qkRope = fields.optPositiveInt(text, "qk_rope_head_dim", textPrefix + "qk_rope_head_dim");
     if (qkRope != null) {
       rules.add("qk_rope_head_dim -> head_dim (multi-head latent attention rotates only the rope part)");
-      return Math.toIntExact(qkRope);
+      return new HeadDim(checkedHeadDim(qkRope, textPrefix + "qk_rope_head_dim"), textPrefix + "qk_rope_head_dim");
     }
     Long explicit = fields.optPositiveInt(text, "head_dim", textPrefix + "head_dim");
     if (explicit != null) {
-      return Math.toIntExact(Math.min(explicit, Integer.MAX_VALUE));
+      return new HeadDim(checkedHeadDim(explicit, textPrefix + "head_dim"), textPrefix + "head_dim");
     }
     Integer familyDefault = FamilyDefaults.headDim(family);
     if (familyDefault != null && !text.has("head_dim")) {
       rules.add("head_dim missing -> " + familyDefault + " (" + family + " default)");
-      return familyDefault;
+      return new HeadDim(familyDefault, textPrefix + "head_dim");
     }
     Long hidden = fields.optPositiveInt(text, "hidden_size", textPrefix + "hidden_size");
     Long heads = fields.optPositiveInt(text, "num_attention_heads", textPrefix + "num_attention_heads");
@@ -290,19 +294,31 @@ public final class ModelConfig {
     }
     rules.add("head_dim " + (text.has("head_dim") ? "null" : "missing") + " -> hidden_size // "
         + "num_attention_heads = " + hidden / heads);
-    return Math.toIntExact(Math.min(hidden / heads, Integer.MAX_VALUE));
+    return new HeadDim(checkedHeadDim(hidden / heads, textPrefix + "hidden_size"), textPrefix + "hidden_size");
+  }
+
+  /** Largest head dimension accepted; real models use at most 512. */
+  static final int MAX_HEAD_DIM = 1 << 16;
+
+  private int checkedHeadDim(long headDim, String field) {
+    if (headDim > MAX_HEAD_DIM || headDim < 1) {
+      throw new RopeConfigException(modelId, field, Long.toString(headDim),
+          "gives head_dim " + headDim + ", which must be between 1 and " + MAX_HEAD_DIM);
+    }
+    return (int) headDim;
   }
 
   private long maxPositions(List<String> rules) {
-    Long explicit = fields.optPositiveInt(text, "max_position_embeddings",
-        textPrefix + "max_position_embeddings");
-    if (explicit != null) {
-      return explicit;
-    }
-    for (String alias : List.of("seq_length", "n_positions", "max_sequence_length")) {
-      Long v = fields.optPositiveInt(text, alias, textPrefix + alias);
+    for (String key : List.of("max_position_embeddings", "seq_length", "n_positions", "max_sequence_length")) {
+      Long v = fields.optPositiveInt(text, key, textPrefix + key);
       if (v != null) {
-        rules.add(alias + " -> max_position_embeddings");
+        if (v > RopeParams.MAX_POSITIONS) {
+          throw new RopeConfigException(modelId, textPrefix + key, Long.toString(v),
+              "= " + v + " must be at most " + RopeParams.MAX_POSITIONS + " (2^31)");
+        }
+        if (!key.equals("max_position_embeddings")) {
+          rules.add(key + " -> max_position_embeddings");
+        }
         return v;
       }
     }
@@ -422,7 +438,7 @@ public final class ModelConfig {
   }
 
   /** theta, partial rotary and original length, from the top level and the aliases, as transformers does. */
-  private void fillCommon(RopeParams.Builder b, String dictPath, int headDim, long maxPositions,
+  private void fillCommon(RopeParams.Builder b, String dictPath, HeadDim headDim, long maxPositions,
       boolean flat, List<String> rules) {
     if (!b.has("rope_theta")) {
       Double theta = fields.optNumber(text, "rope_theta", textPrefix + "rope_theta");
@@ -457,7 +473,7 @@ public final class ModelConfig {
       } else {
         Long rotaryDim = fields.optPositiveInt(text, "rotary_dim", textPrefix + "rotary_dim");
         if (rotaryDim != null) {
-          b.put("partial_rotary_factor", (double) rotaryDim / headDim, textPrefix + "rotary_dim");
+          b.put("partial_rotary_factor", (double) rotaryDim / headDim.dim(), textPrefix + "rotary_dim");
           rules.add("rotary_dim -> partial_rotary_factor = rotary_dim / head_dim");
         } else if (FamilyDefaults.partial(family) != null) {
           b.put("partial_rotary_factor", FamilyDefaults.partial(family), "partial_rotary_factor");
@@ -513,7 +529,7 @@ public final class ModelConfig {
   }
 
   /** Gemma 3/4: a flat dictionary describes the global layers; sliding layers keep plain RoPE. */
-  private List<LayerSpec> gemmaLayers(JsonNode dict, String dictPath, int headDim, long maxPositions,
+  private List<LayerSpec> gemmaLayers(JsonNode dict, String dictPath, HeadDim headDim, long maxPositions,
       List<String> rules, List<String> warnings) {
     boolean gemma4 = family.equals("gemma4");
     RopeParams.Builder full = flatParams(dict, dictPath, rules);
@@ -523,11 +539,12 @@ public final class ModelConfig {
       rules.add("gemma4: global layers default to proportional RoPE, partial_rotary_factor 0.25");
     }
     fillCommon(full, dictPath, headDim, maxPositions, true, rules);
-    int fullHeadDim = headDim;
+    HeadDim fullHeadDim = headDim;
     if (gemma4) {
-      Long global = fields.optPositiveInt(text, "global_head_dim", textPrefix + "global_head_dim");
-      fullHeadDim = global == null ? 512 : Math.toIntExact(global);
-      rules.add("gemma4: global layers use global_head_dim = " + fullHeadDim);
+      String path = textPrefix + "global_head_dim";
+      Long global = fields.optPositiveInt(text, "global_head_dim", path);
+      fullHeadDim = new HeadDim(global == null ? 512 : checkedHeadDim(global, path), path);
+      rules.add("gemma4: global layers use global_head_dim = " + fullHeadDim.dim());
     }
     RopeParams.Builder sliding = RopeParams.builder(modelId, dictPath + ".sliding_attention").put("rope_type", "default", "rope_type");
     Double local = fields.optNumber(text, "rope_local_base_freq", textPrefix + "rope_local_base_freq");
@@ -558,7 +575,7 @@ public final class ModelConfig {
     Long head = firstPositiveInt("head_dim");
     int headDim;
     if (head != null) {
-      headDim = Math.toIntExact(head);
+      headDim = checkedHeadDim(head, "head_dim");
     } else if (family.equals("gemma3")) {
       headDim = 256;
     } else {
@@ -568,7 +585,7 @@ public final class ModelConfig {
         throw new RopeConfigException(modelId, hidden == null ? "hidden_size" : "num_attention_heads", null,
             "is missing, and head_dim is missing: the head dimension cannot be derived");
       }
-      headDim = Math.toIntExact(hidden / heads);
+      headDim = checkedHeadDim(hidden / heads, "hidden_size");
     }
     long original = 2048;
     for (String key : List.of("max_sequence_length", "model_max_length", "max_position_embeddings",
@@ -614,7 +631,7 @@ public final class ModelConfig {
       RopeParams p = flatParams(scaling, scalingPath, new ArrayList<>()).build();
       switch (type == null ? "" : type) {
         case "linear" -> {
-          scalePosEmb = p.requirePositive("factor");
+          scalePosEmb = p.requireFactor("factor");
           rules.add("exllamav2: linear factor -> scale_pos_emb (positions divided, frequencies kept)");
         }
         case "su", "longrope" -> {
@@ -630,12 +647,12 @@ public final class ModelConfig {
         }
         case "yarn" -> {
           method = "yarn";
-          yarnFactor = p.requirePositive("factor");
+          yarnFactor = p.requireFactor("factor");
           yarnOriginal = p.requirePositiveInteger("original_max_position_embeddings");
         }
         case "llama3" -> {
           method = "llama3";
-          l3Factor = p.requirePositive("factor");
+          l3Factor = p.requireFactor("factor");
           l3Low = p.requirePositive("low_freq_factor");
           l3High = p.requirePositive("high_freq_factor");
           l3Original = p.requirePositiveInteger("original_max_position_embeddings");

@@ -14,6 +14,13 @@ import java.util.Set;
  * points at the top level, not at the dictionary it was copied into.
  */
 public final class RopeParams {
+  /** Largest scaling factor accepted; published configs use at most a few hundred. */
+  public static final double MAX_FACTOR = 1e6;
+  /** Largest rope_theta accepted; published configs use at most about 1e9. */
+  public static final double MAX_THETA = 1e15;
+  /** Longest length accepted, in positions: tables address rows with 31-bit positions. */
+  public static final long MAX_POSITIONS = 1L << 31;
+
   private final String modelId;
   private final String basePath;
   private final Map<String, Object> values;
@@ -83,11 +90,28 @@ public final class RopeParams {
     return v;
   }
 
+  /** A finite number in (0, max]; the upper bound keeps absurd values from producing meaningless tables. */
+  public double requirePositiveAtMost(String key, double max) {
+    double v = requirePositive(key);
+    if (v > max) {
+      throw error(key, Double.toString(v), "must be at most " + max);
+    }
+    return v;
+  }
+
+  /** A scaling factor: positive and at most {@link #MAX_FACTOR}. */
+  public double requireFactor(String key) {
+    return requirePositiveAtMost(key, MAX_FACTOR);
+  }
+
   /** A positive integer (JSON numbers like 4096.0 are accepted). */
   public long requirePositiveInteger(String key) {
     double v = requirePositive(key);
-    if (v != Math.rint(v) || v > (double) (1L << 53)) {
+    if (v != Math.rint(v)) {
       throw error(key, Double.toString(v), "must be a whole number");
+    }
+    if (v > MAX_POSITIONS) {
+      throw error(key, Double.toString(v), "must be at most " + MAX_POSITIONS + " (2^31)");
     }
     return (long) v;
   }

@@ -6,6 +6,7 @@ package org.ropeforge.core;
  * @param params the normalised dictionary of this layer type
  * @param layerType the layer type label, or null for a single one
  * @param headDim the attention head dimension (MLA models: qk_rope_head_dim)
+ * @param headDimPath the config field the head dimension came from, for error messages
  * @param partialInDefault whether this model's plain RoPE honours partial_rotary_factor; transformers'
  *     scaled variants always do, its per-model default functions only for some families (Phi, GPT-NeoX, GLM)
  * @param maxPositionEmbeddings the config's max_position_embeddings
@@ -18,6 +19,7 @@ public record VariantInput(
     RopeParams params,
     String layerType,
     int headDim,
+    String headDimPath,
     boolean partialInDefault,
     long maxPositionEmbeddings,
     long contextLength,
@@ -28,8 +30,13 @@ public record VariantInput(
     return params.modelId();
   }
 
+  /** rope_theta, which must exceed 1 (else frequencies do not decay) and stay at most {@link RopeParams#MAX_THETA}. */
   public double theta() {
-    return params.requirePositive("rope_theta");
+    double theta = params.requirePositiveAtMost("rope_theta", RopeParams.MAX_THETA);
+    if (!(theta > 1)) {
+      throw params.error("rope_theta", Double.toString(theta), "must be greater than 1");
+    }
+    return theta;
   }
 
   /** The rotated dimension d = int(head_dim × partial_rotary_factor), which must be even and at least 2. */
@@ -40,9 +47,9 @@ public record VariantInput(
     }
     int dim = (int) (headDim * partial);
     if (dim < 2 || dim % 2 != 0) {
-      String field = partial == 1.0 ? "head_dim" : "partial_rotary_factor";
       String value = partial == 1.0 ? Integer.toString(headDim) : Double.toString(partial);
-      throw new RopeConfigException(modelId(), partial == 1.0 ? "head_dim" : params.path(field), value,
+      throw new RopeConfigException(modelId(), partial == 1.0 ? headDimPath : params.path("partial_rotary_factor"),
+          value,
           "gives rotary_dim " + dim + " (head_dim " + headDim + " x partial_rotary_factor " + partial
               + "), which must be even and at least 2");
     }

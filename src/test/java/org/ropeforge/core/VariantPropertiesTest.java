@@ -31,7 +31,7 @@ class VariantPropertiesTest {
     RopeParams params = b.put("rope_theta", d.theta, "rope_theta").build();
     RopeVariant v = RopeVariants.forParams(params);
     RopeVariants.validateKeys(v, params);
-    return v.compute(new VariantInput(params, null, d.headDim, true, d.maxPos, length, p, true));
+    return v.compute(new VariantInput(params, null, d.headDim, "head_dim", true, d.maxPos, length, p, true));
   }
 
   private static RopeParams.Builder params(String type) {

@@ -4,6 +4,7 @@ import org.ropeforge.core.FreqMath;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.RopeConfigException;
+import org.ropeforge.core.RopeParams;
 
 /**
  * ExLlamaV2's {@code get_rope_params} semantics, the project's seed: default (with NTK alpha), su, llama3 and
@@ -21,6 +22,14 @@ public final class ExllamaV2Rope {
     if (dim < 2 || dim % 2 != 0) {
       throw new RopeConfigException(s.modelId(), "head_dim", Integer.toString(s.headDim()),
           "gives rotary_dim " + dim + ", which must be even and at least 2");
+    }
+    if (!(s.base() > 1 && s.base() <= RopeParams.MAX_THETA)) {
+      throw new RopeConfigException(s.modelId(), "rope_theta", Double.toString(s.base()),
+          "= " + s.base() + " must be greater than 1 and at most " + RopeParams.MAX_THETA);
+    }
+    if ("su".equals(s.altRopeMethod()) && s.originalMaxSeqLen() < 2) {
+      throw new RopeConfigException(s.modelId(), "original_max_position_embeddings",
+          Long.toString(s.originalMaxSeqLen()), "must be at least 2 (its logarithm divides the scaling factor)");
     }
     String method = s.altRopeMethod() == null ? "default" : s.altRopeMethod();
     double[] invFreq;

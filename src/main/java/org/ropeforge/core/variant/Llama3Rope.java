@@ -28,9 +28,9 @@ public final class Llama3Rope implements RopeVariant {
   @Override
   public LayerRope compute(VariantInput in) {
     RopeParams p = in.params();
-    double factor = p.requirePositive("factor");
-    double low = p.requirePositive("low_freq_factor");
-    double high = p.requirePositive("high_freq_factor");
+    double factor = p.requireFactor("factor");
+    double low = p.requireFactor("low_freq_factor");
+    double high = p.requireFactor("high_freq_factor");
     double original = p.requirePositiveInteger("original_max_position_embeddings");
     int dim = in.rotaryDim(true);
     double[] plain = FreqMath.defaultInvFreq(in.theta(), dim, in.precision());

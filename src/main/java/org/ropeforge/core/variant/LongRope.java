@@ -41,16 +41,17 @@ public final class LongRope implements RopeVariant {
     double[] ext = useLong ? longFactor : shortFactor;
 
     double factor = p.has("factor")
-        ? p.requirePositive("factor")
+        ? p.requireFactor("factor")
         : (double) in.maxPositionEmbeddings() / original;
     double attentionFactor;
     String listMscale = useLong ? "long_mscale" : "short_mscale";
     if (p.has(listMscale)) {
-      attentionFactor = p.requirePositive(listMscale);
+      attentionFactor = p.requireFactor(listMscale);
     } else if (p.has("attention_factor")) {
       attentionFactor = p.requireDouble("attention_factor");
-      if (!(attentionFactor >= 0) || Double.isInfinite(attentionFactor)) {
-        throw p.error("attention_factor", Double.toString(attentionFactor), "must be a finite number >= 0");
+      if (!(attentionFactor >= 0 && attentionFactor <= RopeParams.MAX_FACTOR)) {
+        throw p.error("attention_factor", Double.toString(attentionFactor),
+            "must be a number in [0, " + RopeParams.MAX_FACTOR + "]");
       }
     } else if (factor <= 1.0) {
       attentionFactor = 1.0;

@@ -35,7 +35,7 @@ public final class ProportionalRope implements RopeVariant {
     if (!(partial > 0 && partial <= 1)) {
       throw in.params().error("partial_rotary_factor", Double.toString(partial), "must be in (0, 1]");
     }
-    double factor = in.params().has("factor") ? in.params().requirePositive("factor") : 1.0;
+    double factor = in.params().has("factor") ? in.params().requireFactor("factor") : 1.0;
     int rotated = (int) Math.floor(partial * head / 2);
     double[] powers = FreqMath.basePowers(in.theta(), rotated, head, in.precision());
     double[] invFreq = new double[head / 2];

@@ -35,22 +35,23 @@ public final class YarnRope implements RopeVariant {
   @Override
   public LayerRope compute(VariantInput in) {
     RopeParams p = in.params();
-    double factor = p.requirePositive("factor");
+    double factor = p.requireFactor("factor");
     double original = p.requirePositiveInteger("original_max_position_embeddings");
     double theta = in.theta();
     int dim = in.rotaryDim(true);
     // transformers reads these with `or`, so an explicit 0 means "the default", as does null.
-    double betaFast = orDefault(p.optDouble("beta_fast", 0), 32);
-    double betaSlow = orDefault(p.optDouble("beta_slow", 0), 1);
-    double mscale = p.optDouble("mscale", 0);
-    double mscaleAllDim = p.optDouble("mscale_all_dim", 0);
+    double betaFast = orDefault(optUnsetOrFactor(p, "beta_fast"), 32);
+    double betaSlow = orDefault(optUnsetOrFactor(p, "beta_slow"), 1);
+    double mscale = optUnsetOrFactor(p, "mscale");
+    double mscaleAllDim = optUnsetOrFactor(p, "mscale_all_dim");
     boolean truncate = p.optBoolean("truncate", true);
 
     double attentionFactor;
     if (p.has("attention_factor")) {
       attentionFactor = p.requireDouble("attention_factor");
-      if (!(attentionFactor >= 0) || Double.isInfinite(attentionFactor)) {
-        throw p.error("attention_factor", Double.toString(attentionFactor), "must be a finite number >= 0");
+      if (!(attentionFactor >= 0 && attentionFactor <= RopeParams.MAX_FACTOR)) {
+        throw p.error("attention_factor", Double.toString(attentionFactor),
+            "must be a number in [0, " + RopeParams.MAX_FACTOR + "]");
       }
     } else if (mscale != 0 && mscaleAllDim != 0) {
       attentionFactor = FreqMath.yarnMscale(factor, mscale) / FreqMath.yarnMscale(factor, mscaleAllDim);
@@ -74,6 +75,14 @@ public final class YarnRope implements RopeVariant {
       softmaxScale = g * g;
     }
     return in.layer(name(), invFreq, attentionFactor, softmaxScale);
+  }
+
+  /** 0 when absent or 0 (transformers' `or` treats both as unset), else a factor in (0, MAX_FACTOR]. */
+  private static double optUnsetOrFactor(RopeParams p, String key) {
+    if (!p.has(key) || p.requireDouble(key) == 0) {
+      return 0;
+    }
+    return p.requireFactor(key);
   }
 
   private static double orDefault(double value, double fallback) {
