@@ -26,7 +26,7 @@ usage: jobs/ropeforge precompute [--dry-run] [--master URL] [--deploy-mode clien
                       or spark-submit's default when SPARK_HOME is set)
   --deploy-mode MODE  passed to spark-submit
   --conf key=value    Spark setting; spark.hadoop.* reach Hadoop
-  --properties-file   Spark properties file (see conf/precompute.properties)
+  --properties-file   Spark properties file; embedded runs default to conf/precompute.properties
 
   Job options: jobs/ropeforge precompute --help
   Environment: SPARK_HOME (use its spark-submit), ROPEFORGE_JAVA_OPTS (extra JVM options, embedded mode)
@@ -134,6 +134,10 @@ main() {
     local -a java_opts=()
     read -r -a java_opts <<< "${ROPEFORGE_JAVA_OPTS:-}"
     local -a props=()
+    # The embedded default is the sample run: the sample catalog at a few context lengths (see the file).
+    if [[ -z "${properties_file}" && "${command}" == precompute ]]; then
+      properties_file="${ROOT}/conf/precompute.properties"
+    fi
     if [[ -n "${properties_file}" ]]; then
       props=(--properties-file "${properties_file}")
     fi
@@ -143,7 +147,8 @@ main() {
     fi
     # Spark would bind the driver to the first non-loopback interface; a local run has no use for it.
     export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
-    run_or_print java @"${JVM_FLAGS}" "${java_opts[@]+"${java_opts[@]}"}" \
+    run_or_print java @"${JVM_FLAGS}" -Dlog4j2.configurationFile="${ROOT}/conf/log4j2.properties" \
+        "${java_opts[@]+"${java_opts[@]}"}" \
         -cp "${CLASSES}:$(cat "${CLASSPATH_FILE}")" "${main_class}" \
         "${master_arg[@]+"${master_arg[@]}"}" "${props[@]+"${props[@]}"}" \
         "${conf_args[@]+"${conf_args[@]}"}" "${job_args[@]+"${job_args[@]}"}"
