@@ -17,6 +17,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 import org.ropeforge.io.AtomicOutput;
 import org.ropeforge.io.HadoopConf;
 import scala.Tuple2;
@@ -73,35 +74,44 @@ public final class PrecomputeJob {
     List<CatalogEntry> entries = Catalog.list(qualify(conf, options.catalog()).toString(), conf);
     progress.stage("catalog: %d models listed from %s", entries.size(), options.catalog());
 
-    label("normalise", "read and resolve " + entries.size() + " model configs");
-    Normalizer normalizer = new Normalizer(conf, options);
-    int slices = Math.max(jsc.defaultParallelism(), (entries.size() + ENTRIES_PER_TASK - 1) / ENTRIES_PER_TASK);
-    JavaRDD<Target> targets = jsc.parallelize(entries, Math.max(1, Math.min(slices, entries.size())))
-        .flatMap(entry -> normalizer.normalize(entry).iterator())
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    long[] counts = targets
-        .map(t -> new long[] {t.ok() ? 1 : 0, t.ok() ? 0 : 1})
-        .fold(new long[2], (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
-    label("plan", "count distinct table specs");
-    long distinct = targets.filter(Target::ok).map(Target::specKey).distinct().count();
-    progress.stage("normalise: %d models read, %d outputs planned, %d errors, %d distinct table specs",
-        entries.size(), counts[0], counts[1], distinct);
-
     Map<String, Manifest.Line> previous = previousManifest(conf, outPath);
     TableWriting tables = tableFactory.create(options.layout(), options.dtype(), options.precision(),
         options.semantics().cliName());
     GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables);
+
+    // Counted while the plan is built, so that normalising, grouping and batching take one Spark job.
+    LongAccumulator planned = spark.sparkContext().longAccumulator("ropeforge outputs planned");
+    LongAccumulator failed = spark.sparkContext().longAccumulator("ropeforge error rows");
+    LongAccumulator specs = spark.sparkContext().longAccumulator("ropeforge distinct table specs");
+    Normalizer normalizer = new Normalizer(conf, options);
+    int slices = Math.max(jsc.defaultParallelism(), (entries.size() + ENTRIES_PER_TASK - 1) / ENTRIES_PER_TASK);
+    JavaRDD<Target> targets = jsc.parallelize(entries, Math.max(1, Math.min(slices, entries.size())))
+        .flatMap(entry -> {
+          List<Target> normalized = normalizer.normalize(entry);
+          for (Target t : normalized) {
+            (t.ok() ? planned : failed).add(1);
+          }
+          return normalized.iterator();
+        })
+        .persist(StorageLevel.MEMORY_AND_DISK());
     JavaRDD<List<Target>> batches = targets.filter(Target::ok)
         .mapToPair(t -> new Tuple2<>(t.specKey(), t))
         .groupByKey()
         .flatMap(group -> {
+          specs.add(1);
           List<Target> members = new ArrayList<>();
           group._2().forEach(members::add);
           return GroupWriter.batches(members, MAX_FILES_PER_TASK, MAX_BYTES_PER_TASK, tables).iterator();
-        });
-    label("plan", "split " + distinct + " table specs into write tasks");
+        })
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    label("normalise", "read, resolve and group " + entries.size() + " model configs by table spec");
+    long writeTasks = batches.count();
+    long distinct = specs.value();
+    long[] counts = {planned.value(), failed.value()};
+    progress.stage("normalise: %d models read, %d outputs planned, %d errors, %d distinct table specs",
+        entries.size(), counts[0], counts[1], distinct);
+    label("plan", "number " + writeTasks + " write tasks");
     JavaPairRDD<Long, List<Target>> indexed = batches.zipWithIndex().mapToPair(b -> new Tuple2<>(b._2(), b._1()));
-    long writeTasks = indexed.count();
     progress.stage("plan: %d write tasks (at most %d files or %s each)", writeTasks, MAX_FILES_PER_TASK,
         Progress.bytes(MAX_BYTES_PER_TASK));
 
@@ -140,6 +150,7 @@ public final class PrecomputeJob {
     ManifestSummary summary = writeManifest(conf, outPath, outcomes);
     writeCompleteMarker(conf, outPath, summary, entries.size());
     targets.unpersist(false);
+    batches.unpersist(false);
     written.unpersist(false);
     Result result = new Result(entries.size(), summary.rows, summary.ok, summary.skipped, summary.errors,
         counters.bytes.value(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction());
