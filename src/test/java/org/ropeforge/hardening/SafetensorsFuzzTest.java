@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.ropeforge.config.ModelConfig;
