@@ -19,6 +19,8 @@ public final class Main {
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
     return switch (args[0]) {
       case "params" -> ParamsCommand.run(rest, out, err);
+      case "table" -> TableCommand.run(rest, out, err);
+      case "inspect" -> InspectCommand.run(rest, out, err);
       default -> {
         err.println("ropeforge: unknown command '" + args[0] + "'");
         yield 2;

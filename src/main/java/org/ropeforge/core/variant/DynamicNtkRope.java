@@ -3,6 +3,7 @@ package org.ropeforge.core.variant;
 import java.util.Set;
 import org.ropeforge.core.FreqMath;
 import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.Precision;
 import org.ropeforge.core.RopeVariant;
 import org.ropeforge.core.VariantInput;
 
@@ -40,8 +41,16 @@ public final class DynamicNtkRope implements RopeVariant {
     if (length <= m) {
       return FreqMath.defaultInvFreq(theta, dim, in.precision());
     }
-    // The grown base is Python double arithmetic in transformers too; only the ladder below is float32.
-    double base = theta * Math.pow(factor * length / m - (factor - 1), (double) dim / (dim - 2));
+    double exponent = (double) dim / (dim - 2);
+    double base;
+    if (in.precision() == Precision.TORCH) {
+      // transformers takes L from max(position_ids) + 1, a tensor: the growth term is float32 arithmetic,
+      // raised to a Python-float exponent (not rounded to float32), then times theta in float32.
+      float growth = (float) factor * (float) length / (float) m - (float) (factor - 1);
+      base = (float) theta * (float) Math.pow(growth, exponent);
+    } else {
+      base = theta * Math.pow(factor * length / m - (factor - 1), exponent);
+    }
     return FreqMath.defaultInvFreq(base, dim, in.precision());
   }
 }
