@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Independent safetensors reader for the job's tests (stdlib + numpy only).
 
-usage: read_safetensors.py FILE POSITIONS
-Prints one JSON object: the header's __metadata__, and for every tensor its dtype, shape and the rows at
-POSITIONS (comma-separated row indices) as float64 numbers. Shares no code with the Java writer.
+usage: read_safetensors.py FILE=POSITIONS...
+Prints one JSON object keyed by FILE: the header's __metadata__, and for every tensor its dtype, shape and the
+rows at POSITIONS (comma-separated row indices; a 1-D tensor is one row) as float64 numbers. Shares no code
+with the Java writer.
 """
 import json
 import struct
@@ -25,12 +26,13 @@ def rows(data, info, positions):
         values = np.frombuffer(data[begin:end], dtype=DTYPES[info["dtype"]]).astype(np.float64)
     if values.size != int(np.prod(shape)):
         raise SystemExit("tensor size %d does not match shape %s" % (values.size, shape))
+    if len(shape) == 1:
+        return [values.tolist()]
     table = values.reshape(shape[0], width)
     return [table[p].tolist() for p in positions]
 
 
-def main():
-    path, positions = sys.argv[1], [int(p) for p in sys.argv[2].split(",") if p]
+def read(path, positions):
     with open(path, "rb") as f:
         blob = f.read()
     (header_len,) = struct.unpack("<Q", blob[:8])
@@ -44,7 +46,15 @@ def main():
         covered += info["data_offsets"][1] - info["data_offsets"][0]
     if covered != len(data):
         raise SystemExit("tensors cover %d of %d data bytes" % (covered, len(data)))
-    json.dump(out, sys.stdout)
+    return out
+
+
+def main():
+    result = {}
+    for arg in sys.argv[1:]:
+        path, _, positions = arg.rpartition("=")
+        result[path] = read(path, [int(p) for p in positions.split(",") if p])
+    json.dump(result, sys.stdout)
 
 
 if __name__ == "__main__":

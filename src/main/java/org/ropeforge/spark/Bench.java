@@ -54,6 +54,10 @@ public final class Bench {
 
   private Bench() {}
 
+  public static void main(String[] args) throws IOException {
+    System.exit(run(args, SafetensorsTables.FACTORY, System.out, System.err));
+  }
+
   static int run(String[] args, TableWriting.Factory tables, PrintStream out, PrintStream err)
       throws IOException {
     int models = MODELS_DEFAULT;

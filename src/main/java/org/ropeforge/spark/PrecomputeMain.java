@@ -25,6 +25,10 @@ public final class PrecomputeMain {
 
   private PrecomputeMain() {}
 
+  public static void main(String[] args) {
+    System.exit(run(args, SafetensorsTables.FACTORY, System.out, System.err));
+  }
+
   /** Builds a SparkSession from the command line (local[*] when no master is configured) and runs the job. */
   static int run(String[] args, TableWriting.Factory tables, PrintStream out, PrintStream err) {
     CommandLine line;
