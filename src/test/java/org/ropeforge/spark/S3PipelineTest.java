@@ -99,7 +99,7 @@ class S3PipelineTest {
         Set.of("safetensors", "parquet"), false, false, 0.5);
 
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = PrecomputeMain.runJob(spark, options, (l, d, p, s) -> new FakeTables(),
+    int exit = PrecomputeMain.runJob(spark, options, SafetensorsTables.FACTORY,
         new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
 
     assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
@@ -114,12 +114,16 @@ class S3PipelineTest {
     assertEquals("safetensors/org/llama-long/rope-1024.safetensors", file.get("path").asText());
     byte[] bytes = get(out + "/" + file.get("path").asText());
     assertEquals(file.get("sha256").asText(), Sha256.hex(bytes));
+    Path copy = Files.write(work.resolve("from-s3.safetensors"), bytes);
+    org.ropeforge.format.Safetensors.Header header = org.ropeforge.format.Safetensors.read(copy);
+    assertEquals("org/llama-long", header.metadata().get("model_id"));
+    assertEquals(bytes.length, header.fileSize());
     assertEquals(2, spark.read().parquet(out + "/parquet/params").count());
     assertTrue(conf().fileSystem(new org.apache.hadoop.fs.Path(out))
         .exists(new org.apache.hadoop.fs.Path(out, OutputPaths.COMPLETE_MARKER)));
 
     ByteArrayOutputStream again = new ByteArrayOutputStream();
-    int rerun = PrecomputeMain.runJob(spark, options, (l, d, p, s) -> new FakeTables(),
+    int rerun = PrecomputeMain.runJob(spark, options, SafetensorsTables.FACTORY,
         new PrintStream(new ByteArrayOutputStream()), new PrintStream(again, true, StandardCharsets.UTF_8));
 
     assertEquals(0, rerun, again.toString(StandardCharsets.UTF_8));
