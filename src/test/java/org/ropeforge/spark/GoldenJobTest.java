@@ -64,6 +64,20 @@ class GoldenJobTest {
   }
 
   @Test
+  void torchPrecisionMatchesTransformersOnCpu() throws Exception {
+    List<JsonNode> records = GoldenOutputs.records("transformers-5.17.0-cpu-fp32", 8_193);
+    Path catalog = GoldenOutputs.writeManifestCatalog(dir.resolve("catalog"), records);
+    Path out = dir.resolve("out");
+    JobOptions options = new JobOptions(catalog.toString(), out.toString(), null, Precision.TORCH,
+        Semantics.TRANSFORMERS, "half", "f32", Set.of("safetensors"), false, false, 0.0);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    assertEquals(0, run(options, err), err.toString(StandardCharsets.UTF_8));
+
+    assertTrue(GoldenOutputs.compare(out, records) > 10_000);
+  }
+
+  @Test
   void theParquetTablesHoldTheSameValuesAsTheSafetensors() throws Exception {
     List<JsonNode> records = GoldenOutputs.records(4_096).stream()
         .filter(r -> r.get("case").asText().startsWith("google__gemma-3-27b-it|")
