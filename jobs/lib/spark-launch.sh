@@ -137,6 +137,16 @@ main() {
     # The embedded default is the sample run: the sample catalog at a few context lengths (see the file).
     if [[ -z "${properties_file}" && "${command}" == precompute ]]; then
       properties_file="${ROOT}/conf/precompute.properties"
+      # The sample catalog is found from any working directory; the output stays ./out.
+      local arg has_catalog=false
+      for arg in "${job_args[@]+"${job_args[@]}"}"; do
+        if [[ "${arg}" == --catalog || "${arg}" == --catalog=* ]]; then
+          has_catalog=true
+        fi
+      done
+      if [[ "${has_catalog}" == false ]]; then
+        job_args=(--catalog "${ROOT}/conf/sample-catalog" "${job_args[@]+"${job_args[@]}"}")
+      fi
     fi
     if [[ -n "${properties_file}" ]]; then
       props=(--properties-file "${properties_file}")
