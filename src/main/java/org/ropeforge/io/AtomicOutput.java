@@ -1,0 +1,172 @@
+package org.ropeforge.io;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.UUID;
+import org.apache.hadoop.fs.CommonPathCapabilities;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+
+/**
+ * An output file that readers see only once it is complete, with its size and SHA-256 taken on the way.
+ *
+ * <p>On a filesystem the bytes go to a hidden temporary name beside the target and are renamed onto it at
+ * {@link #commit}. On an object store whose streams are abortable (S3A), the object only appears when the
+ * single PUT or the multipart upload completes at close, so the target is written directly and a failure
+ * aborts the upload instead of publishing a truncated object.
+ *
+ * <p>Local files are written through a {@link FileChannel} and published with an atomic replacing move: the
+ * stream Hadoop's local filesystem uses copies every large write through a freshly allocated native buffer,
+ * which costs several times the disk's own rate where fresh memory is slow to touch.
+ *
+ * <p>Not thread-safe; one writer per file.
+ */
+public final class AtomicOutput implements Closeable {
+  /** Prefix of the temporary names; readers listing an output folder skip names starting with a dot. */
+  public static final String TEMP_PREFIX = ".";
+
+  private final FileSystem fs;
+  private final Path target;
+  private final Path temp;
+  private final FSDataOutputStream out;
+  private final FileChannel channel;
+  private final MessageDigest digest = Sha256.newDigest();
+  private long bytes;
+  private boolean finished;
+
+  private AtomicOutput(FileSystem fs, Path target, Path temp, FSDataOutputStream out, FileChannel channel) {
+    this.fs = fs;
+    this.target = target;
+    this.temp = temp;
+    this.out = out;
+    this.channel = channel;
+  }
+
+  /** Opens {@code target} for writing; an existing file there is replaced only at {@link #commit}. */
+  public static AtomicOutput create(FileSystem fs, Path target) throws IOException {
+    if (publishesAtClose(fs, target)) {
+      return new AtomicOutput(fs, target, null, fs.create(target, true), null);
+    }
+    Path parent = target.getParent();
+    if (fs instanceof RawLocalFileSystem local) {
+      java.nio.file.Path dir = local.pathToFile(parent).toPath();
+      Files.createDirectories(dir);
+      Path temp = new Path(parent, TEMP_PREFIX + target.getName() + ".tmp-" + UUID.randomUUID());
+      FileChannel channel = FileChannel.open(local.pathToFile(temp).toPath(), StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE);
+      return new AtomicOutput(fs, target, temp, null, channel);
+    }
+    if (!fs.mkdirs(parent)) {
+      throw new IOException("Cannot create directory " + parent);
+    }
+    Path temp = new Path(parent, TEMP_PREFIX + target.getName() + ".tmp-" + UUID.randomUUID());
+    return new AtomicOutput(fs, target, temp, fs.create(temp, false), null);
+  }
+
+  /** True where a stream's data becomes visible only when it is closed, and can be abandoned instead. */
+  public static boolean publishesAtClose(FileSystem fs, Path path) throws IOException {
+    return fs.hasPathCapability(path, CommonPathCapabilities.ABORTABLE_STREAM);
+  }
+
+  public void write(byte[] data, int offset, int length) throws IOException {
+    digest.update(data, offset, length);
+    if (channel != null) {
+      ByteBuffer buffer = ByteBuffer.wrap(data, offset, length);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+    } else {
+      out.write(data, offset, length);
+    }
+    bytes += length;
+  }
+
+  public void write(byte[] data) throws IOException {
+    write(data, 0, data.length);
+  }
+
+  public long bytes() {
+    return bytes;
+  }
+
+  public Path target() {
+    return target;
+  }
+
+  /** Publishes the file and returns what was written. */
+  public Written commit() throws IOException {
+    if (finished) {
+      throw new IllegalStateException("Output " + target + " is already committed or aborted");
+    }
+    finished = true;
+    if (channel != null) {
+      channel.close();
+      RawLocalFileSystem local = (RawLocalFileSystem) fs;
+      try {
+        Files.move(local.pathToFile(temp).toPath(), local.pathToFile(target).toPath(),
+            StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        Files.deleteIfExists(local.pathToFile(temp).toPath());
+        throw e;
+      }
+      return new Written(target, bytes, Sha256.hex(digest));
+    }
+    out.close();
+    if (temp != null) {
+      // Hadoop's rename does not replace an existing file on every filesystem; the old copy goes first, so a
+      // reader sees the old file, then nothing, then the complete new one, never a partial one.
+      if (fs.exists(target) && !fs.delete(target, false)) {
+        fs.delete(temp, false);
+        throw new IOException("Cannot replace " + target);
+      }
+      if (!fs.rename(temp, target)) {
+        fs.delete(temp, false);
+        throw new IOException("Cannot rename " + temp + " to " + target);
+      }
+    }
+    return new Written(target, bytes, Sha256.hex(digest));
+  }
+
+  /** Drops everything written; the target keeps whatever it had before. Safe to call more than once. */
+  public void abort() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (temp == null) {
+      out.abort();
+      return;
+    }
+    try {
+      if (channel != null) {
+        channel.close();
+      } else {
+        out.close();
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // The stream is being thrown away; its close failure changes nothing for the caller.
+    }
+    try {
+      fs.delete(temp, false);
+    } catch (IOException ignored) {
+      // A leftover hidden temp file is harmless: no reader takes dot-names, and the next run writes afresh.
+    }
+  }
+
+  /** Aborts unless committed, so that try-with-resources never publishes a half-written file. */
+  @Override
+  public void close() {
+    abort();
+  }
+
+  /** A published file: where, how many bytes, and their SHA-256. */
+  public record Written(Path path, long bytes, String sha256) {}
+}

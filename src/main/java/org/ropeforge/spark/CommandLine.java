@@ -1,0 +1,164 @@
+package org.ropeforge.spark;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.ropeforge.core.Precision;
+import org.ropeforge.core.Semantics;
+
+/**
+ * The {@code precompute} command line: job options, plus {@code --conf key=value}, {@code --master} and
+ * {@code --properties-file} as spark-submit reads them, so that the embedded launcher and spark-submit accept
+ * the same line.
+ *
+ * @param options job option values by key, as given (validated by {@link #jobOptions})
+ * @param sparkConf {@code --conf} settings in order, {@code --master} as {@code spark.master}
+ * @param propertiesFile a Spark properties file, or null
+ * @param help whether usage was asked for
+ */
+public record CommandLine(
+    Map<String, String> options, Map<String, String> sparkConf, String propertiesFile, boolean help) {
+
+  public static final String USAGE = String.join("\n",
+      "usage: jobs/ropeforge precompute [options]",
+      "  --catalog URI               folder of <org>/<model>/config.json, or a JSON-lines manifest"
+          + " (default " + JobOptions.CATALOG_DEFAULT + ")",
+      "  --out URI                   output root (default " + JobOptions.OUT_DEFAULT + ")",
+      "  --context-lengths L1,L2     for entries that name none (default: each model's own)",
+      "  --precision exact|torch     (default " + JobOptions.PRECISION_DEFAULT.cliName() + ")",
+      "  --semantics transformers|exllamav2 (default " + JobOptions.SEMANTICS_DEFAULT.cliName() + ")",
+      "  --layout half|neox|gptj|vllm (default " + JobOptions.LAYOUT_DEFAULT + ")",
+      "  --dtype f32|f16|bf16|f64    (default " + JobOptions.DTYPE_DEFAULT + ")",
+      "  --formats safetensors,parquet (default both)",
+      "  --parquet-tables on|off     the per-position Parquet dataset (default on)",
+      "  --overwrite                 rewrite outputs the previous manifest shows as current",
+      "  --max-error-fraction F      exit 0 while error rows <= F of all rows (default 0)",
+      "  --conf key=value            Spark setting; spark.hadoop.* reach Hadoop (repeatable)",
+      "  --properties-file FILE      Spark properties; spark.ropeforge.<option> sets a job option",
+      "  --master URL                Spark master (default local[*] when none is configured)");
+
+  private static final List<String> VALUED = List.of(JobOptions.CATALOG, JobOptions.OUT,
+      JobOptions.CONTEXT_LENGTHS, JobOptions.PRECISION, JobOptions.SEMANTICS, JobOptions.LAYOUT,
+      JobOptions.DTYPE, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION);
+
+  public CommandLine {
+    options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
+    sparkConf = Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf));
+  }
+
+  public static CommandLine parse(String... args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    Map<String, String> conf = new LinkedHashMap<>();
+    String propertiesFile = null;
+    boolean help = false;
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("-h") || arg.equals("--help")) {
+        help = true;
+        continue;
+      }
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("Unexpected argument '" + arg + "'");
+      }
+      String name = arg.substring(2);
+      String value = null;
+      int eq = name.indexOf('=');
+      if (eq >= 0) {
+        value = name.substring(eq + 1);
+        name = name.substring(0, eq);
+      }
+      if (name.equals(JobOptions.OVERWRITE)) {
+        options.put(name, value == null ? "true" : value);
+        continue;
+      }
+      boolean known = VALUED.contains(name) || name.equals("conf") || name.equals("master")
+          || name.equals("properties-file");
+      if (!known) {
+        throw new IllegalArgumentException("Unknown option '--" + name + "'");
+      }
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("Option '--" + name + "' needs a value");
+        }
+        value = args[++i];
+      }
+      switch (name) {
+        case "conf" -> {
+          int sep = value.indexOf('=');
+          if (sep <= 0) {
+            throw new IllegalArgumentException("Option '--conf' needs key=value, got '" + value + "'");
+          }
+          conf.put(value.substring(0, sep), value.substring(sep + 1));
+        }
+        case "master" -> conf.put("spark.master", value);
+        case "properties-file" -> propertiesFile = value;
+        default -> options.put(name, value);
+      }
+    }
+    return new CommandLine(options, conf, propertiesFile, help);
+  }
+
+  /**
+   * The job options: command-line values first, then {@code spark.ropeforge.<key>} from the Spark
+   * configuration, then the defaults of {@link JobOptions}.
+   */
+  public JobOptions jobOptions(Map<String, String> sparkSettings) {
+    Map<String, String> values = new LinkedHashMap<>();
+    sparkSettings.forEach((key, value) -> {
+      if (key.startsWith(JobOptions.CONF_PREFIX)) {
+        values.put(key.substring(JobOptions.CONF_PREFIX.length()), value);
+      }
+    });
+    values.putAll(options);
+    for (String key : values.keySet()) {
+      if (!VALUED.contains(key) && !key.equals(JobOptions.OVERWRITE)) {
+        throw new IllegalArgumentException("Unknown job option '" + JobOptions.CONF_PREFIX + key + "'");
+      }
+    }
+    JobOptions d = JobOptions.DEFAULTS;
+    String lengths = values.get(JobOptions.CONTEXT_LENGTHS);
+    String formats = values.get(JobOptions.FORMATS);
+    String fraction = values.get(JobOptions.MAX_ERROR_FRACTION);
+    return new JobOptions(
+        values.getOrDefault(JobOptions.CATALOG, d.catalog()),
+        values.getOrDefault(JobOptions.OUT, d.out()),
+        lengths == null ? d.contextLengths() : JobOptions.parseContextLengths(lengths),
+        values.containsKey(JobOptions.PRECISION)
+            ? Precision.parse(values.get(JobOptions.PRECISION)) : d.precision(),
+        values.containsKey(JobOptions.SEMANTICS)
+            ? Semantics.parse(values.get(JobOptions.SEMANTICS)) : d.semantics(),
+        lower(values.getOrDefault(JobOptions.LAYOUT, d.layout())),
+        lower(values.getOrDefault(JobOptions.DTYPE, d.dtype())),
+        formats == null ? d.formats() : JobOptions.parseFormats(formats),
+        flag(JobOptions.PARQUET_TABLES, values.get(JobOptions.PARQUET_TABLES), d.parquetTables()),
+        flag(JobOptions.OVERWRITE, values.get(JobOptions.OVERWRITE), d.overwrite()),
+        fraction == null ? d.maxErrorFraction() : parseFraction(fraction));
+  }
+
+  private static String lower(String text) {
+    return text.trim().toLowerCase(Locale.ROOT);
+  }
+
+  private static boolean flag(String key, String text, boolean fallback) {
+    if (text == null) {
+      return fallback;
+    }
+    return switch (lower(text)) {
+      case "on", "true", "yes" -> true;
+      case "off", "false", "no" -> false;
+      default -> throw new IllegalArgumentException(
+          "Option '" + key + "' is '" + text + "' but must be on or off");
+    };
+  }
+
+  private static double parseFraction(String text) {
+    try {
+      return Double.parseDouble(text.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "Option '" + JobOptions.MAX_ERROR_FRACTION + "' is '" + text + "', which is not a number", e);
+    }
+  }
+}

@@ -1,0 +1,297 @@
+package org.ropeforge.spark;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+import org.ropeforge.io.AtomicOutput;
+import org.ropeforge.io.HadoopConf;
+import scala.Tuple2;
+
+/**
+ * The precompute job: catalog, normalise, plan, write, manifest. Each stage runs under its own Spark job
+ * group, so the Spark UI names what runs, and reports one line to stderr.
+ */
+public final class PrecomputeJob {
+  /** Written into every output's fingerprint and into the completion marker. */
+  public static final String VERSION = "0.1.0";
+
+  /** A write task streams to at most this many files at once; S3A buffers one block per open file. */
+  static final int MAX_FILES_PER_TASK = 64;
+
+  /** A write task writes about this many bytes at most, so that big groups spread over the executors. */
+  static final long MAX_BYTES_PER_TASK = 1L << 30;
+
+  /** Catalog entries per normalisation task: enough to amortise a task, few enough to spread. */
+  static final int ENTRIES_PER_TASK = 200;
+
+  private final SparkSession spark;
+  private final JavaSparkContext jsc;
+  private final JobOptions options;
+  private final TableWriting.Factory tableFactory;
+  private final Progress progress;
+
+  public PrecomputeJob(SparkSession spark, JobOptions options, TableWriting.Factory tableFactory,
+      PrintStream err) {
+    this.spark = spark;
+    this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    this.options = options;
+    this.tableFactory = tableFactory;
+    this.progress = new Progress(err);
+  }
+
+  /** Counts of one run; {@link #passes} decides the exit code. */
+  public record Result(long models, long rows, long ok, long skipped, long errors, long bytesWritten,
+      long distinctSpecs, long writeTasks, double seconds, double maxErrorFraction) {
+
+    public boolean passes() {
+      return rows == 0 ? errors == 0 : errors <= maxErrorFraction * rows;
+    }
+  }
+
+  public Result run() throws IOException {
+    HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+    Path outPath = qualify(conf, options.out());
+    String out = outPath.toString();
+    FileSystem outFs = conf.fileSystem(outPath);
+    outFs.delete(new Path(outPath, OutputPaths.COMPLETE_MARKER), false);
+
+    label("catalog", "list catalog " + options.catalog());
+    List<CatalogEntry> entries = Catalog.list(qualify(conf, options.catalog()).toString(), conf);
+    progress.stage("catalog: %d models listed from %s", entries.size(), options.catalog());
+
+    Map<String, Manifest.Line> previous = previousManifest(conf, outPath);
+    TableWriting tables = tableFactory.create(options.layout(), options.dtype(), options.precision(),
+        options.semantics().cliName());
+    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables);
+
+    // Counted while the plan is built, so that normalising, grouping and batching take one Spark job.
+    LongAccumulator planned = spark.sparkContext().longAccumulator("ropeforge outputs planned");
+    LongAccumulator failed = spark.sparkContext().longAccumulator("ropeforge error rows");
+    LongAccumulator specs = spark.sparkContext().longAccumulator("ropeforge distinct table specs");
+    Normalizer normalizer = new Normalizer(conf, options);
+    int slices = Math.max(jsc.defaultParallelism(), (entries.size() + ENTRIES_PER_TASK - 1) / ENTRIES_PER_TASK);
+    JavaRDD<Target> targets = jsc.parallelize(entries, Math.max(1, Math.min(slices, entries.size())))
+        .flatMap(entry -> {
+          List<Target> normalized = normalizer.normalize(entry);
+          for (Target t : normalized) {
+            (t.ok() ? planned : failed).add(1);
+          }
+          return normalized.iterator();
+        })
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    JavaRDD<List<Target>> batches = targets.filter(Target::ok)
+        .mapToPair(t -> new Tuple2<>(t.specKey(), t))
+        .groupByKey()
+        .flatMap(group -> {
+          specs.add(1);
+          List<Target> members = new ArrayList<>();
+          group._2().forEach(members::add);
+          return GroupWriter.batches(members, MAX_FILES_PER_TASK, MAX_BYTES_PER_TASK, tables).iterator();
+        })
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    label("normalise", "read, resolve and group " + entries.size() + " model configs by table spec");
+    long writeTasks = batches.count();
+    long distinct = specs.value();
+    long[] counts = {planned.value(), failed.value()};
+    progress.stage("normalise: %d models read, %d outputs planned, %d errors, %d distinct table specs",
+        entries.size(), counts[0], counts[1], distinct);
+    label("plan", "number " + writeTasks + " write tasks");
+    JavaPairRDD<Long, List<Target>> indexed = batches.zipWithIndex().mapToPair(b -> new Tuple2<>(b._2(), b._1()));
+    progress.stage("plan: %d write tasks (at most %d files or %s each)", writeTasks, MAX_FILES_PER_TASK,
+        Progress.bytes(MAX_BYTES_PER_TASK));
+
+    Progress.Counters counters = new Progress.Counters(spark.sparkContext());
+    label("tables", "compute " + distinct + " distinct tables and write " + counts[0] + " outputs");
+    int writePartitions = (int) Math.max(1, Math.min(writeTasks, Integer.MAX_VALUE));
+    var previousForTasks = jsc.broadcast(previous);
+    JavaRDD<Outcome> written = indexed
+        .partitionBy(new IndexPartitioner(writePartitions))
+        .values()
+        .flatMap(batch -> writer.write(batch, previousForTasks.value(), counters).iterator())
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    long writtenCount;
+    try (Ticker ticker = new Ticker(progress, counters, counts[0])) {
+      writtenCount = written.count();
+    }
+    JavaRDD<Outcome> outcomes = written.union(targets.filter(t -> !t.ok()).map(Outcome::failed));
+    progress.stage("tables: %d/%d outputs done, %s written", writtenCount, counts[0],
+        Progress.bytes(counters.bytes.value()));
+
+    if (options.writesParquet()) {
+      ParquetOutputs parquet = new ParquetOutputs(spark, out, options);
+      label("parquet-params", "write the Parquet params dataset");
+      long paramRows = parquet.writeParams(outcomes);
+      progress.stage("parquet: %d params rows written", paramRows);
+      if (options.parquetTables()) {
+        label("parquet-tables", "write the Parquet tables dataset");
+        TableWriting floats = tableFactory.create("half", "f32", options.precision(),
+            options.semantics().cliName());
+        long tableRows = parquet.writeTables(written, floats);
+        progress.stage("parquet: %d table rows written", tableRows);
+      }
+    }
+
+    label("manifest", "write the manifest");
+    ManifestSummary summary = writeManifest(conf, outPath, outcomes);
+    writeCompleteMarker(conf, outPath, summary, entries.size());
+    targets.unpersist(false);
+    batches.unpersist(false);
+    written.unpersist(false);
+    Result result = new Result(entries.size(), summary.rows, summary.ok, summary.skipped, summary.errors,
+        counters.bytes.value(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction());
+    progress.stage("manifest: %d rows (%d ok, %d skipped, %d errors) in %s", summary.rows, summary.ok,
+        summary.skipped, summary.errors, new Path(outPath, OutputPaths.MANIFEST));
+    return result;
+  }
+
+  private void label(String group, String description) {
+    jsc.setJobGroup("ropeforge-" + group, description, false);
+    jsc.setJobDescription(description);
+  }
+
+  private static Path qualify(HadoopConf conf, String uri) throws IOException {
+    Path path = new Path(uri);
+    return conf.fileSystem(path).makeQualified(path);
+  }
+
+  private Map<String, Manifest.Line> previousManifest(HadoopConf conf, Path out) throws IOException {
+    Path manifest = new Path(out, OutputPaths.MANIFEST);
+    if (options.overwrite() || !conf.fileSystem(manifest).exists(manifest)) {
+      return Map.of();
+    }
+    label("plan", "read the previous manifest");
+    Map<String, Manifest.Line> lines = new HashMap<>();
+    jsc.textFile(manifest.toString())
+        .map(Manifest::parse)
+        .filter(line -> line != null)
+        .collect()
+        .forEach(line -> lines.put(line.key(), line));
+    progress.stage("plan: previous manifest has %d lines", lines.size());
+    return lines;
+  }
+
+  private static final class ManifestSummary {
+    long rows;
+    long ok;
+    long skipped;
+    long errors;
+  }
+
+  private ManifestSummary writeManifest(HadoopConf conf, Path out, JavaRDD<Outcome> outcomes)
+      throws IOException {
+    ManifestSummary summary = new ManifestSummary();
+    Path path = new Path(out, OutputPaths.MANIFEST);
+    Iterator<Outcome> sorted = outcomes
+        .sortBy(Outcome::sortKey, true, Math.max(1, jsc.defaultParallelism()))
+        .toLocalIterator();
+    try (AtomicOutput manifest = AtomicOutput.create(conf.fileSystem(path), path)) {
+      while (sorted.hasNext()) {
+        Outcome outcome = sorted.next();
+        manifest.write((Manifest.toJson(outcome) + "\n").getBytes(StandardCharsets.UTF_8));
+        summary.rows++;
+        switch (outcome.status()) {
+          case Outcome.OK -> summary.ok++;
+          case Outcome.SKIPPED -> summary.skipped++;
+          default -> summary.errors++;
+        }
+      }
+      manifest.commit();
+    }
+    return summary;
+  }
+
+  private void writeCompleteMarker(HadoopConf conf, Path out, ManifestSummary summary, long models)
+      throws IOException {
+    ObjectNode node = Manifest.JSON.createObjectNode();
+    node.put("ropeforge_version", VERSION);
+    node.put("catalog", options.catalog());
+    node.put("options", options.fingerprintText());
+    node.put("models", models);
+    node.put("rows", summary.rows);
+    node.put("ok", summary.ok);
+    node.put("skipped", summary.skipped);
+    node.put("errors", summary.errors);
+    Path path = new Path(out, OutputPaths.COMPLETE_MARKER);
+    try (AtomicOutput marker = AtomicOutput.create(conf.fileSystem(path), path)) {
+      marker.write((Manifest.JSON.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8));
+      marker.commit();
+    }
+  }
+
+  /** Prints the write stage's progress every few seconds while it runs. */
+  private static final class Ticker implements AutoCloseable {
+    private static final long PERIOD_MS = 5_000;
+    private final Thread thread;
+
+    Ticker(Progress progress, Progress.Counters counters, long total) {
+      thread = new Thread(() -> {
+        try {
+          while (true) {
+            Thread.sleep(PERIOD_MS);
+            progress.stage("tables: %d/%d outputs done, %s written", counters.tables.value(), total,
+                Progress.bytes(counters.bytes.value()));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "ropeforge-progress");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void close() {
+      thread.interrupt();
+    }
+  }
+
+  /** One write task per batch: batches are sized alike, and Spark hands them to whichever core is free. */
+  static final class IndexPartitioner extends org.apache.spark.Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int partitions;
+
+    IndexPartitioner(int partitions) {
+      this.partitions = partitions;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return (int) Math.floorMod((Long) key, (long) partitions);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof IndexPartitioner other && other.partitions == partitions;
+    }
+
+    @Override
+    public int hashCode() {
+      return partitions;
+    }
+  }
+
+  static String describe(Result r) {
+    return String.format(Locale.ROOT, "%d models, %d rows: %d ok, %d skipped, %d errors", r.models(), r.rows(),
+        r.ok(), r.skipped(), r.errors());
+  }
+}

@@ -1,0 +1,153 @@
+package org.ropeforge.spark;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import scala.Tuple2;
+
+/**
+ * {@code jobs/ropeforge precompute}: the same entry point under spark-submit and in the embedded launcher.
+ * Exit codes: 0 done (errors within {@code --max-error-fraction}), 1 too many errors or the job failed,
+ * 2 bad command line. Failures are reported as one readable line, not as a bare stack trace.
+ */
+public final class PrecomputeMain {
+  static final int EXIT_OK = 0;
+  static final int EXIT_FAILED = 1;
+  static final int EXIT_USAGE = 2;
+
+  private PrecomputeMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, SafetensorsTables.FACTORY, System.out, System.err));
+  }
+
+  /** Builds a SparkSession from the command line (local[*] when no master is configured) and runs the job. */
+  static int run(String[] args, TableWriting.Factory tables, PrintStream out, PrintStream err) {
+    CommandLine line;
+    SparkConf conf;
+    JobOptions options;
+    try {
+      line = CommandLine.parse(args);
+      if (line.help()) {
+        out.println(CommandLine.USAGE);
+        return EXIT_OK;
+      }
+      conf = sparkConf(line, err);
+      options = line.jobOptions(settings(conf));
+    } catch (IllegalArgumentException | IOException e) {
+      err.println("ropeforge: " + e.getMessage());
+      err.println(CommandLine.USAGE);
+      return EXIT_USAGE;
+    }
+    SparkSession spark;
+    try {
+      spark = SparkSession.builder().config(conf).getOrCreate();
+    } catch (RuntimeException e) {
+      err.println("ropeforge: cannot start Spark: " + causes(e));
+      return EXIT_FAILED;
+    }
+    try {
+      return runJob(spark, options, tables, out, err);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Runs the job on an existing session; the tests share one session this way. */
+  static int runJob(SparkSession spark, JobOptions options, TableWriting.Factory tables, PrintStream out,
+      PrintStream err) {
+    PrecomputeJob.Result result;
+    try {
+      result = new PrecomputeJob(spark, options, tables, err).run();
+    } catch (IllegalArgumentException e) {
+      err.println("ropeforge: " + e.getMessage());
+      return EXIT_USAGE;
+    } catch (IOException | RuntimeException e) {
+      err.println("ropeforge: precompute failed: " + causes(e));
+      return EXIT_FAILED;
+    }
+    out.print(summary(result, options));
+    out.flush();
+    if (!result.passes()) {
+      err.printf(Locale.ROOT, "ropeforge: %d of %d rows are errors, more than --%s %s allows; see %s%n",
+          result.errors(), result.rows(), JobOptions.MAX_ERROR_FRACTION, options.maxErrorFraction(),
+          OutputPaths.MANIFEST);
+      return EXIT_FAILED;
+    }
+    return EXIT_OK;
+  }
+
+  /**
+   * Spark settings as spark-submit would set them: system properties (spark-submit's own), the properties
+   * file for keys not set otherwise, then {@code --conf}. Non-Spark keys are ignored with a warning, as
+   * spark-submit does.
+   */
+  static SparkConf sparkConf(CommandLine line, PrintStream err) throws IOException {
+    SparkConf conf = new SparkConf(true);
+    Map<String, String> fromCommandLine = new HashMap<>();
+    for (Map.Entry<String, String> e : line.sparkConf().entrySet()) {
+      if (!e.getKey().startsWith("spark.")) {
+        err.println("ropeforge: ignoring non-Spark setting " + e.getKey());
+        continue;
+      }
+      fromCommandLine.put(e.getKey(), e.getValue());
+    }
+    if (line.propertiesFile() != null) {
+      Properties props = new Properties();
+      try (InputStream in = Files.newInputStream(Paths.get(line.propertiesFile()))) {
+        props.load(in);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new IllegalArgumentException("Properties file " + line.propertiesFile() + " does not exist", e);
+      }
+      for (String key : props.stringPropertyNames()) {
+        if (key.startsWith("spark.") && !conf.contains(key)) {
+          conf.set(key, props.getProperty(key).trim());
+        }
+      }
+    }
+    fromCommandLine.forEach(conf::set);
+    conf.setIfMissing("spark.master", "local[*]");
+    conf.setIfMissing("spark.app.name", "ropeforge-precompute");
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    return conf;
+  }
+
+  private static Map<String, String> settings(SparkConf conf) {
+    Map<String, String> map = new HashMap<>();
+    for (Tuple2<String, String> t : conf.getAll()) {
+      map.put(t._1(), t._2());
+    }
+    return map;
+  }
+
+  static String summary(PrecomputeJob.Result r, JobOptions options) {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "%-22s %s%n", "output", options.out()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", "models", r.models()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", "rows (model x length)", r.rows()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", "  ok (written)", r.ok()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", "  skipped (current)", r.skipped()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", "  errors", r.errors()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", "distinct table specs", r.distinctSpecs()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", "write tasks", r.writeTasks()));
+    b.append(String.format(Locale.ROOT, "%-22s %s%n", "table bytes written", Progress.bytes(r.bytesWritten())));
+    b.append(String.format(Locale.ROOT, "%-22s %.1f s%n", "wall time", r.seconds()));
+    return b.toString();
+  }
+
+  static String causes(Throwable e) {
+    StringBuilder b = new StringBuilder(Normalizer.describe(e));
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      b.append(" (caused by ").append(Normalizer.describe(c)).append(')');
+    }
+    return b.toString();
+  }
+}

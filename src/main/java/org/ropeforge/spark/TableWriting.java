@@ -1,0 +1,43 @@
+package org.ropeforge.spark;
+
+import java.io.Serializable;
+
+/**
+ * Every call the job makes into the table generator and the safetensors format, behind one interface, so that
+ * the job's distribution logic does not depend on how tables are computed or laid out.
+ *
+ * <p>A file is the header followed, for each layer in order, by the layer's fixed bytes ({@link #layerPrefix},
+ * e.g. its inverse frequencies) and then its table tensors in order ("parts", e.g. cos then sin), each being
+ * {@code contextLength} rows of {@link #rowBytes} bytes.
+ */
+interface TableWriting extends Serializable {
+
+  /** Makes the table writing of one output format; shipped to executors. */
+  interface Factory extends Serializable {
+    TableWriting create(String layout, String dtype, org.ropeforge.core.Precision precision, String semantics);
+  }
+
+  /** Tensors per layer, stored one after the other. */
+  int parts();
+
+  /** Bytes of one row of one tensor of {@code layer}. */
+  int rowBytes(LayerSpec layer);
+
+  /** The complete header of the file of {@code target}: everything before the first tensor byte. */
+  byte[] header(Target target);
+
+  /** Bytes stored before the layer's table parts; the same for every file that has this layer. */
+  byte[] layerPrefix(LayerSpec layer);
+
+  /** The size the file of {@code target} must have; a mismatch means the layout and the data disagree. */
+  long fileSize(Target target);
+
+  /** Writes rows [from, to) of part {@code part} of {@code layer}'s table. */
+  Rows rows(LayerSpec layer, int part);
+
+  /** A source of table rows, reused across ranges; not thread-safe. */
+  interface Rows {
+    /** Fills {@code buffer[0 .. (to - from) * rowBytes)} with the little-endian bytes of rows [from, to). */
+    void fill(long from, long to, byte[] buffer);
+  }
+}

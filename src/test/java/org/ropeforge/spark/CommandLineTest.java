@@ -1,0 +1,89 @@
+package org.ropeforge.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.ropeforge.core.Precision;
+import org.ropeforge.core.Semantics;
+
+class CommandLineTest {
+  @Test
+  void noArgumentsGiveTheDocumentedDefaults() {
+    JobOptions options = CommandLine.parse().jobOptions(Map.of());
+
+    assertEquals(JobOptions.DEFAULTS, options);
+    assertEquals("conf/sample-catalog", options.catalog());
+    assertEquals("out", options.out());
+    assertEquals(Set.of("safetensors", "parquet"), options.formats());
+    assertEquals(0.0, options.maxErrorFraction());
+  }
+
+  @Test
+  void everyOptionIsParsed() {
+    CommandLine line = CommandLine.parse("--catalog", "s3a://b/cat", "--out=hdfs://nn/out", "--context-lengths",
+        "4096, 32768", "--precision", "torch", "--semantics", "EXLLAMAV2", "--layout", "vllm", "--dtype", "bf16",
+        "--formats", "safetensors", "--parquet-tables", "off", "--overwrite", "--max-error-fraction", "0.25",
+        "--conf", "spark.hadoop.fs.s3a.endpoint=http://h:1=2", "--master", "local[2]");
+
+    JobOptions o = line.jobOptions(Map.of());
+
+    assertEquals("s3a://b/cat", o.catalog());
+    assertEquals("hdfs://nn/out", o.out());
+    assertArrayEquals(new long[] {4096, 32768}, o.contextLengths());
+    assertEquals(Precision.TORCH, o.precision());
+    assertEquals(Semantics.EXLLAMAV2, o.semantics());
+    assertEquals("vllm", o.layout());
+    assertEquals("bf16", o.dtype());
+    assertEquals(Set.of("safetensors"), o.formats());
+    assertFalse(o.parquetTables());
+    assertTrue(o.overwrite());
+    assertEquals(0.25, o.maxErrorFraction());
+    assertEquals(Map.of("spark.hadoop.fs.s3a.endpoint", "http://h:1=2", "spark.master", "local[2]"),
+        line.sparkConf());
+  }
+
+  @Test
+  void commandLineWinsOverSparkConfWhichWinsOverDefaults() {
+    CommandLine line = CommandLine.parse("--dtype", "f16");
+
+    JobOptions o = line.jobOptions(Map.of("spark.ropeforge.dtype", "f64", "spark.ropeforge.layout", "gptj",
+        "spark.executor.cores", "2"));
+
+    assertEquals("f16", o.dtype());
+    assertEquals("gptj", o.layout());
+  }
+
+  @Test
+  void mistakesAreNamedWithTheirValue() {
+    assertEquals("Unknown option '--catalgo'",
+        assertThrows(IllegalArgumentException.class, () -> CommandLine.parse("--catalgo", "x")).getMessage());
+    assertEquals("Option '--out' needs a value",
+        assertThrows(IllegalArgumentException.class, () -> CommandLine.parse("--out")).getMessage());
+    assertEquals("Option 'dtype' is 'f8' but must be one of f32, f16, bf16, f64",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--dtype", "f8").jobOptions(Map.of())).getMessage());
+    assertEquals("Option 'context-lengths' has 'x', which is not an integer",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--context-lengths", "1,x").jobOptions(Map.of())).getMessage());
+    assertEquals("Context length 0 must be >= 1 and <= 1073741824",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--context-lengths", "0").jobOptions(Map.of())).getMessage());
+    assertEquals("Option 'max-error-fraction' is NaN but must be in [0, 1]",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--max-error-fraction", "NaN").jobOptions(Map.of())).getMessage());
+    assertEquals("Option 'parquet-tables' is 'maybe' but must be on or off",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--parquet-tables", "maybe").jobOptions(Map.of())).getMessage());
+    assertEquals("Unknown job option 'spark.ropeforge.colour'",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse().jobOptions(Map.of("spark.ropeforge.colour", "red"))).getMessage());
+    assertEquals("Option '--conf' needs key=value, got 'novalue'",
+        assertThrows(IllegalArgumentException.class, () -> CommandLine.parse("--conf", "novalue")).getMessage());
+  }
+}
