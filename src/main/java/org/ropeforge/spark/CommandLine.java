@@ -35,13 +35,17 @@ public record CommandLine(
       "  --parquet-tables on|off     the per-position Parquet dataset (default on)",
       "  --overwrite                 rewrite outputs the previous manifest shows as current",
       "  --max-error-fraction F      exit 0 while error rows <= F of all rows (default 0)",
+      "  --gpu                       compute tables on GPUs: the table stage asks Spark for them (not in local mode)",
+      "  --gpu-task-amount A         GPUs per table task, a share (at most 1) or whole (default 1)",
+      "  --gpu-executor-amount N     GPUs per executor the job sets or requests (default 1)",
       "  --conf key=value            Spark setting; spark.hadoop.* reach Hadoop (repeatable)",
       "  --properties-file FILE      Spark properties; spark.ropeforge.<option> sets a job option",
       "  --master URL                Spark master (default local[*] when none is configured)");
 
   private static final List<String> VALUED = List.of(JobOptions.CATALOG, JobOptions.OUT,
       JobOptions.CONTEXT_LENGTHS, JobOptions.PRECISION, JobOptions.SEMANTICS, JobOptions.LAYOUT,
-      JobOptions.DTYPE, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION);
+      JobOptions.DTYPE, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION,
+      GpuOptions.TASK_AMOUNT, GpuOptions.EXECUTOR_AMOUNT);
 
   public CommandLine {
     options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
@@ -69,7 +73,7 @@ public record CommandLine(
         value = name.substring(eq + 1);
         name = name.substring(0, eq);
       }
-      if (name.equals(JobOptions.OVERWRITE)) {
+      if (name.equals(JobOptions.OVERWRITE) || name.equals(GpuOptions.GPU)) {
         options.put(name, value == null ? "true" : value);
         continue;
       }
@@ -105,18 +109,7 @@ public record CommandLine(
    * configuration, then the defaults of {@link JobOptions}.
    */
   public JobOptions jobOptions(Map<String, String> sparkSettings) {
-    Map<String, String> values = new LinkedHashMap<>();
-    sparkSettings.forEach((key, value) -> {
-      if (key.startsWith(JobOptions.CONF_PREFIX)) {
-        values.put(key.substring(JobOptions.CONF_PREFIX.length()), value);
-      }
-    });
-    values.putAll(options);
-    for (String key : values.keySet()) {
-      if (!VALUED.contains(key) && !key.equals(JobOptions.OVERWRITE)) {
-        throw new IllegalArgumentException("Unknown job option '" + JobOptions.CONF_PREFIX + key + "'");
-      }
-    }
+    Map<String, String> values = values(sparkSettings);
     JobOptions d = JobOptions.DEFAULTS;
     String lengths = values.get(JobOptions.CONTEXT_LENGTHS);
     String formats = values.get(JobOptions.FORMATS);
@@ -135,6 +128,27 @@ public record CommandLine(
         flag(JobOptions.PARQUET_TABLES, values.get(JobOptions.PARQUET_TABLES), d.parquetTables()),
         flag(JobOptions.OVERWRITE, values.get(JobOptions.OVERWRITE), d.overwrite()),
         fraction == null ? d.maxErrorFraction() : parseFraction(fraction));
+  }
+
+  /** The GPU options, from the same sources and in the same order as {@link #jobOptions}. */
+  public GpuOptions gpuOptions(Map<String, String> sparkSettings) {
+    return GpuOptions.parse(values(sparkSettings));
+  }
+
+  private Map<String, String> values(Map<String, String> sparkSettings) {
+    Map<String, String> values = new LinkedHashMap<>();
+    sparkSettings.forEach((key, value) -> {
+      if (key.startsWith(JobOptions.CONF_PREFIX)) {
+        values.put(key.substring(JobOptions.CONF_PREFIX.length()), value);
+      }
+    });
+    values.putAll(options);
+    for (String key : values.keySet()) {
+      if (!VALUED.contains(key) && !key.equals(JobOptions.OVERWRITE) && !key.equals(GpuOptions.GPU)) {
+        throw new IllegalArgumentException("Unknown job option '" + JobOptions.CONF_PREFIX + key + "'");
+      }
+    }
+    return values;
   }
 
   private static String lower(String text) {

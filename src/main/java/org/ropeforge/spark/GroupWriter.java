@@ -5,12 +5,15 @@ import java.io.Serializable;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.ropeforge.gpu.CudaDevice;
 import org.ropeforge.io.AtomicOutput;
 import org.ropeforge.io.HadoopConf;
 import org.ropeforge.io.Sha256;
@@ -78,7 +81,8 @@ final class GroupWriter implements Serializable {
     } catch (IOException e) {
       return null; // missing or unreadable: written afresh
     }
-    return new Outcome(target, Outcome.SKIPPED, line.files(), line.tableSha256(), null);
+    return new Outcome(target, Outcome.SKIPPED, line.files(), line.tableSha256(), line.tableDevices(), line.gpu(),
+        null);
   }
 
   private List<Outcome> writeAll(List<Target> targets, Progress.Counters counters) {
@@ -91,6 +95,9 @@ final class GroupWriter implements Serializable {
       maxLength = Math.max(maxLength, target.contextLength());
     }
     List<Map<Long, MessageDigest>> tableDigests = new ArrayList<>();
+    String gpuAddress = TaskGpu.address();
+    CudaDevice gpu = TaskGpu.open(gpuAddress);
+    List<String> tableDevices = new ArrayList<>();
     try {
       for (int t = 0; t < n && writeFiles; t++) {
         try {
@@ -128,32 +135,38 @@ final class GroupWriter implements Serializable {
           buffer = new byte[rowBytes];
           BUFFER.set(buffer);
         }
-        for (int part = 0; part < tables.parts(); part++) {
-          TableWriting.Rows rows = tables.rows(layerSpec, part);
-          for (long from = 0; from < maxLength; from += chunkRows) {
-            long to = Math.min(maxLength, from + chunkRows);
-            rows.fill(from, to, buffer);
-            for (Map.Entry<Long, MessageDigest> d : digests.entrySet()) {
-              if (d.getKey() > from) {
-                d.getValue().update(buffer, 0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes));
+        Set<String> devices = new LinkedHashSet<>();
+        for (int p = 0; p < tables.parts(); p++) {
+          int part = p;
+          try (TableWriting.Rows rows = new FallbackRows(gpu == null ? null : () -> tables.rows(layerSpec, part, gpu),
+              () -> tables.rows(layerSpec, part))) {
+            for (long from = 0; from < maxLength; from += chunkRows) {
+              long to = Math.min(maxLength, from + chunkRows);
+              rows.fill(from, to, buffer);
+              for (Map.Entry<Long, MessageDigest> d : digests.entrySet()) {
+                if (d.getKey() > from) {
+                  d.getValue().update(buffer, 0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes));
+                }
+              }
+              for (int t = 0; t < n; t++) {
+                long length = targets.get(t).contextLength();
+                if (outputs[t] == null || length <= from) {
+                  continue;
+                }
+                int bytes = (int) ((Math.min(to, length) - from) * rowBytes);
+                try {
+                  outputs[t].write(buffer, 0, bytes);
+                  counters.addBytes(bytes);
+                } catch (IOException | RuntimeException e) {
+                  problems[t] = writeProblem(e);
+                  close(outputs, t);
+                }
               }
             }
-            for (int t = 0; t < n; t++) {
-              long length = targets.get(t).contextLength();
-              if (outputs[t] == null || length <= from) {
-                continue;
-              }
-              int bytes = (int) ((Math.min(to, length) - from) * rowBytes);
-              try {
-                outputs[t].write(buffer, 0, bytes);
-                counters.addBytes(bytes);
-              } catch (IOException | RuntimeException e) {
-                problems[t] = writeProblem(e);
-                close(outputs, t);
-              }
-            }
+            devices.addAll(List.of(rows.device().split("\\+")));
           }
         }
+        tableDevices.add(String.join("+", devices));
       }
     } catch (RuntimeException e) {
       // The table itself could not be computed: no file of this group can be right.
@@ -193,7 +206,7 @@ final class GroupWriter implements Serializable {
         shas.add(Sha256.hexSoFar(digests.get(target.contextLength())));
       }
       counters.tableDone();
-      outcomes.add(new Outcome(target, Outcome.OK, files, shas, null));
+      outcomes.add(new Outcome(target, Outcome.OK, files, shas, tableDevices, gpuAddress, null));
     }
     return outcomes;
   }

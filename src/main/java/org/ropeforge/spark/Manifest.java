@@ -13,7 +13,10 @@ import java.util.List;
  * {@code manifest.jsonl}: one JSON object per (model_id, context_length), in that order. Fields, always in
  * this order: model_id, context_length (null when the config could not be read), status (ok | skipped |
  * error), config, config_sha256, input_sha256, files [{path, bytes, sha256}], tables [{layer_type,
- * sha256}], error {field, value, message} (error rows only).
+ * sha256, device, gpu}], error {field, value, message} (error rows only). A table's device is where it was
+ * computed ({@code cpu}, {@code cuda:<address>}, or {@code cuda:<address>+cpu} when the CPU finished what the
+ * GPU began); gpu is the GPU address Spark assigned to the task, or null. Both are absent where unknown (lines
+ * of older manifests carried over).
  */
 final class Manifest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -43,9 +46,13 @@ final class Manifest {
     }
     ArrayNode tables = node.putArray("tables");
     for (int i = 0; i < outcome.tableSha256().size(); i++) {
-      tables.addObject()
+      ObjectNode table = tables.addObject()
           .put("layer_type", target.layers().get(i).layerType())
           .put("sha256", outcome.tableSha256().get(i));
+      if (i < outcome.tableDevices().size()) {
+        table.put("device", outcome.tableDevices().get(i));
+        table.put("gpu", outcome.gpu());
+      }
     }
     if (outcome.error() != null) {
       node.putObject("error")
@@ -77,16 +84,26 @@ final class Manifest {
           file.path("sha256").asText()));
     }
     List<String> tables = new ArrayList<>();
+    List<String> devices = new ArrayList<>();
+    String gpu = null;
     for (JsonNode table : node.path("tables")) {
       tables.add(table.path("sha256").asText());
+      if (table.hasNonNull("device")) {
+        devices.add(table.get("device").asText());
+      }
+      gpu = table.hasNonNull("gpu") ? table.get("gpu").asText() : gpu;
+    }
+    if (devices.size() != tables.size()) {
+      devices = List.of();
     }
     return new Line(node.path("model_id").asText(), node.path("context_length").asLong(),
-        node.path("status").asText(), node.path("input_sha256").asText(null), files, tables);
+        node.path("status").asText(), node.path("input_sha256").asText(null), files, tables, devices, gpu);
   }
 
   /** What a re-run needs of a previous manifest line. */
   record Line(String modelId, long contextLength, String status, String inputSha256,
-      List<Outcome.OutputFile> files, List<String> tableSha256) implements Serializable {
+      List<Outcome.OutputFile> files, List<String> tableSha256, List<String> tableDevices, String gpu)
+      implements Serializable {
 
     String key() {
       return Manifest.key(modelId, contextLength);

@@ -10,10 +10,13 @@ import java.util.List;
  * @param status {@link #OK}, {@link #SKIPPED} or {@link #ERROR}
  * @param files the files of this (model, context length), paths relative to the output root
  * @param tableSha256 per layer, hex SHA-256 of that layer's tensors as stored; empty on error
+ * @param tableDevices per layer, where its table was computed: {@code cpu} or {@code cuda:<address>} (with
+ *     {@code +cpu} when the GPU failed part-way and the CPU finished it); empty when unknown
+ * @param gpu the GPU address Spark assigned to the task that wrote the files, or null
  * @param error the problem, or null
  */
 record Outcome(Target target, String status, List<OutputFile> files, List<String> tableSha256,
-    Target.Problem error) implements Serializable {
+    List<String> tableDevices, String gpu, Target.Problem error) implements Serializable {
 
   static final String OK = "ok";
   static final String SKIPPED = "skipped";
@@ -22,6 +25,11 @@ record Outcome(Target target, String status, List<OutputFile> files, List<String
   Outcome {
     files = List.copyOf(files);
     tableSha256 = List.copyOf(tableSha256);
+    tableDevices = List.copyOf(tableDevices);
+  }
+
+  Outcome(Target target, String status, List<OutputFile> files, List<String> tableSha256, Target.Problem error) {
+    this(target, status, files, tableSha256, List.of(), null, error);
   }
 
   static Outcome failed(Target target, Target.Problem error) {

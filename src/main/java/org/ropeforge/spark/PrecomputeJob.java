@@ -15,6 +15,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
@@ -43,14 +44,21 @@ public final class PrecomputeJob {
   private final JavaSparkContext jsc;
   private final JobOptions options;
   private final TableWriting.Factory tableFactory;
+  private final GpuOptions gpu;
   private final Progress progress;
 
   public PrecomputeJob(SparkSession spark, JobOptions options, TableWriting.Factory tableFactory,
+      PrintStream err) {
+    this(spark, options, GpuOptions.OFF, tableFactory, err);
+  }
+
+  public PrecomputeJob(SparkSession spark, JobOptions options, GpuOptions gpu, TableWriting.Factory tableFactory,
       PrintStream err) {
     this.spark = spark;
     this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     this.options = options;
     this.tableFactory = tableFactory;
+    this.gpu = gpu;
     this.progress = new Progress(err);
   }
 
@@ -64,6 +72,12 @@ public final class PrecomputeJob {
   }
 
   public Result run() throws IOException {
+    // Before any stage runs, so that a configuration Spark cannot schedule fails at once.
+    ResourceProfile gpuProfile = GpuScheduling.tableProfile(spark.sparkContext().getConf(), gpu);
+    String gpuLine = GpuScheduling.describe(spark.sparkContext().getConf(), gpu, gpuProfile);
+    if (gpuLine != null) {
+      progress.stage("%s", gpuLine);
+    }
     HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
     Path outPath = qualify(conf, options.out());
     String out = outPath.toString();
@@ -122,8 +136,11 @@ public final class PrecomputeJob {
     JavaRDD<Outcome> written = indexed
         .partitionBy(new IndexPartitioner(writePartitions))
         .values()
-        .flatMap(batch -> writer.write(batch, previousForTasks.value(), counters).iterator())
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        .flatMap(batch -> writer.write(batch, previousForTasks.value(), counters).iterator());
+    if (gpuProfile != null) {
+      written = written.withResources(gpuProfile);
+    }
+    written = written.persist(StorageLevel.MEMORY_AND_DISK());
     long writtenCount;
     try (Ticker ticker = new Ticker(progress, counters, counts[0])) {
       writtenCount = written.count();

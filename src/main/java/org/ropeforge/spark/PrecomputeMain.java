@@ -34,6 +34,7 @@ public final class PrecomputeMain {
     CommandLine line;
     SparkConf conf;
     JobOptions options;
+    GpuOptions gpu;
     try {
       line = CommandLine.parse(args);
       if (line.help()) {
@@ -42,10 +43,15 @@ public final class PrecomputeMain {
       }
       conf = sparkConf(line, err);
       options = line.jobOptions(settings(conf));
+      gpu = line.gpuOptions(settings(conf));
     } catch (IllegalArgumentException | IOException e) {
       err.println("ropeforge: " + e.getMessage());
       err.println(CommandLine.USAGE);
       return EXIT_USAGE;
+    }
+    String gpuSetting = GpuScheduling.prepare(conf, gpu);
+    if (gpuSetting != null) {
+      err.println("ropeforge: " + gpuSetting);
     }
     SparkSession spark;
     try {
@@ -55,7 +61,7 @@ public final class PrecomputeMain {
       return EXIT_FAILED;
     }
     try {
-      return runJob(spark, options, tables, out, err);
+      return runJob(spark, options, gpu, tables, out, err);
     } finally {
       spark.stop();
     }
@@ -64,9 +70,14 @@ public final class PrecomputeMain {
   /** Runs the job on an existing session; the tests share one session this way. */
   static int runJob(SparkSession spark, JobOptions options, TableWriting.Factory tables, PrintStream out,
       PrintStream err) {
+    return runJob(spark, options, GpuOptions.OFF, tables, out, err);
+  }
+
+  static int runJob(SparkSession spark, JobOptions options, GpuOptions gpu, TableWriting.Factory tables,
+      PrintStream out, PrintStream err) {
     PrecomputeJob.Result result;
     try {
-      result = new PrecomputeJob(spark, options, tables, err).run();
+      result = new PrecomputeJob(spark, options, gpu, tables, err).run();
     } catch (IllegalArgumentException e) {
       err.println("ropeforge: " + e.getMessage());
       return EXIT_USAGE;

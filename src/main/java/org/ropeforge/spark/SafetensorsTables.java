@@ -14,6 +14,8 @@ import org.ropeforge.core.table.RopeTable;
 import org.ropeforge.core.table.TableOptions;
 import org.ropeforge.core.table.TablePart;
 import org.ropeforge.format.RopeTableFile;
+import org.ropeforge.gpu.CudaDevice;
+import org.ropeforge.gpu.CudaTable;
 
 /**
  * {@link TableWriting} over the project's table generator ({@link RopeTable}) and file layout
@@ -87,8 +89,32 @@ final class SafetensorsTables implements TableWriting {
 
   @Override
   public Rows rows(LayerSpec layer, int part) {
+    return rows(layer, part, null);
+  }
+
+  @Override
+  public Rows rows(LayerSpec layer, int part, CudaDevice gpu) {
     RopeTable table = RopeTable.of(layer.toLayerRope(), options());
     TablePart tablePart = options().layout().parts().get(part);
+    if (gpu != null) {
+      CudaTable cuda = CudaTable.of(gpu, table);
+      return new Rows() {
+        @Override
+        public void fill(long from, long to, byte[] out) {
+          cuda.fill(tablePart, from, to, out);
+        }
+
+        @Override
+        public String device() {
+          return "cuda:" + gpu.ordinal();
+        }
+
+        @Override
+        public void close() {
+          cuda.close();
+        }
+      };
+    }
     return new Rows() {
       private byte[] wrapped;
       private ByteBuffer buffer;

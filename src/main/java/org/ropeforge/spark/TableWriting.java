@@ -35,9 +35,25 @@ interface TableWriting extends Serializable {
   /** Writes rows [from, to) of part {@code part} of {@code layer}'s table. */
   Rows rows(LayerSpec layer, int part);
 
-  /** A source of table rows, reused across ranges; not thread-safe. */
-  interface Rows {
+  /**
+   * As {@link #rows(LayerSpec, int)}, computed on {@code gpu} where this format can (the bytes are the same);
+   * {@code gpu} null, or a format without a GPU kernel, means the CPU. {@link Rows#device} tells which ran.
+   */
+  default Rows rows(LayerSpec layer, int part, org.ropeforge.gpu.CudaDevice gpu) {
+    return rows(layer, part);
+  }
+
+  /** A source of table rows, reused across ranges; not thread-safe. Close it to free device memory. */
+  interface Rows extends AutoCloseable {
     /** Fills {@code buffer[0 .. (to - from) * rowBytes)} with the little-endian bytes of rows [from, to). */
     void fill(long from, long to, byte[] buffer);
+
+    /** Where the rows are computed: {@code cpu}, or {@code cuda:<ordinal>}. */
+    default String device() {
+      return "cpu";
+    }
+
+    @Override
+    default void close() {}
   }
 }

@@ -102,8 +102,12 @@ class CudaTableTest {
     }
   }
 
+  /**
+   * Torch mode rounds double cos/sin to float on both sides, so they can differ where the two double results
+   * straddle a float rounding boundary: one ulp, which an attention factor above 1 can make two.
+   */
   @Test
-  void torchModeDiffersFromTheCpuInAtMostOneUlpOfRareValues() {
+  void torchModeDiffersFromTheCpuInAtMostTwoUlpOfRareValues() {
     CudaDevice device = deviceOrSkip();
     long rows = 70_000;
     for (LayerRope layer : layers()) {
@@ -118,8 +122,8 @@ class CudaTableTest {
           long differing = 0;
           for (int at = 0; at < expected.length; at += 4) {
             long ulps = GpuParityMain.ulps(expected, actual, at, Dtype.F32);
-            assertTrue(ulps <= 1, layer + " " + part + " value " + at / 4 + " is " + ulps + " ulp off");
-            differing += ulps;
+            assertTrue(ulps <= 2, layer + " " + part + " value " + at / 4 + " is " + ulps + " ulp off");
+            differing += ulps == 0 ? 0 : 1;
           }
           assertTrue(differing <= 1e-6 * expected.length / 4, differing + " values differ");
         }

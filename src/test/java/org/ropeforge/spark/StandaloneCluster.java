@@ -64,15 +64,25 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   void start(int workers) throws Exception {
+    start(workers, 1, List.of(), Map.of());
+  }
+
+  /** Workers of {@code cores} cores, with extra JVM options (e.g. -Dspark.worker.resource.*) and environment. */
+  void start(int workers, int cores, List<String> workerOptions, Map<String, String> workerEnv) throws Exception {
     String cp = sparkClasspath();
     java("master", List.of("-Xmx512m", "-cp", cp, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
         "--port", String.valueOf(port), "--webui-port", String.valueOf(webPort)), Map.of());
     for (int w = 0; w < workers; w++) {
       Path dir = Files.createDirectories(work.resolve("worker-" + w));
+      List<String> args = new ArrayList<>(List.of("-Xmx512m"));
+      args.addAll(workerOptions);
+      args.addAll(List.of("-cp", cp, "org.apache.spark.deploy.worker.Worker", masterUrl(),
+          "--host", "127.0.0.1", "--cores", String.valueOf(cores), "--memory", "1g", "--webui-port",
+          String.valueOf(freePort()), "--work-dir", dir.toString()));
       // SPARK_TESTING lets a Worker launch executors with no $SPARK_HOME/jars; they get the classpath instead.
-      java("worker-" + w, List.of("-Xmx512m", "-cp", cp, "org.apache.spark.deploy.worker.Worker", masterUrl(),
-          "--host", "127.0.0.1", "--cores", "1", "--memory", "1g", "--webui-port", String.valueOf(freePort()),
-          "--work-dir", dir.toString()), Map.of("SPARK_TESTING", "1"));
+      Map<String, String> env = new java.util.HashMap<>(workerEnv);
+      env.put("SPARK_TESTING", "1");
+      java("worker-" + w, args, env);
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (aliveWorkers() < workers) {
