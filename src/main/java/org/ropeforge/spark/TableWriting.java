@@ -1,6 +1,7 @@
 package org.ropeforge.spark;
 
 import java.io.Serializable;
+import org.ropeforge.gpu.CudaDevice;
 
 /**
  * Every call the job makes into the table generator and the safetensors format, behind one interface, so that
@@ -39,7 +40,7 @@ interface TableWriting extends Serializable {
    * As {@link #rows(LayerSpec, int)}, computed on {@code gpu} where this format can (the bytes are the same);
    * {@code gpu} null, or a format without a GPU kernel, means the CPU. {@link Rows#device} tells which ran.
    */
-  default Rows rows(LayerSpec layer, int part, org.ropeforge.gpu.CudaDevice gpu) {
+  default Rows rows(LayerSpec layer, int part, CudaDevice gpu) {
     return rows(layer, part);
   }
 
