@@ -10,7 +10,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 OUT="${1:?usage: gpu-bundle.sh OUTDIR}"
-JAR="$(ls "${ROOT}"/target/ropeforge-*.jar 2>/dev/null | head -n 1)"
+# The plain jar: the -app jar carries the Spark job's S3 client, which the GPU host does not need.
+JAR="$(ls "${ROOT}"/target/ropeforge-*.jar 2>/dev/null | grep -v -- '-app\.jar$' | head -n 1 || true)"
 if [[ -z "${JAR}" ]]; then
   echo "gpu-bundle: no target/ropeforge-*.jar; run mvn -B -DskipTests package first" >&2
   exit 1
