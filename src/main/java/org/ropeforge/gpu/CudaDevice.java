@@ -42,6 +42,12 @@ public final class CudaDevice {
 
   private static final Map<Integer, Object> OPENED = new HashMap<>();
 
+  /**
+   * Why the driver binding did not load, for every ordinal alike: the JVM reports the loader's own error only
+   * to the first caller and a bare "Could not initialize class" to every later one.
+   */
+  private static CudaUnavailableException bindingFailure;
+
   private static final Pattern MISSING_LIBRARY =
       Pattern.compile("([\\w.+-]+\\.so[\\w.]*): cannot open shared object file");
 
@@ -72,6 +78,9 @@ public final class CudaDevice {
     if (ordinal < 0) {
       throw new IllegalArgumentException("Invalid CUDA device ordinal " + ordinal + " (must be >= 0)");
     }
+    if (bindingFailure != null) {
+      throw new CudaUnavailableException(bindingFailure.getMessage(), bindingFailure);
+    }
     Object known = OPENED.get(ordinal);
     if (known == null) {
       try {
@@ -92,7 +101,8 @@ public final class CudaDevice {
       JCudaDriver.setExceptionsEnabled(true);
     } catch (LinkageError e) {
       // The natives of JCuda's driver binding link against libcuda.so.1, which only an NVIDIA driver installs.
-      throw new CudaUnavailableException("Cannot load the CUDA driver binding: " + linkFailure(e), e);
+      bindingFailure = new CudaUnavailableException("Cannot load the CUDA driver binding: " + linkFailure(e), e);
+      throw bindingFailure;
     }
     try {
       cuInit(0);

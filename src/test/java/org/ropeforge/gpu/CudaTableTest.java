@@ -68,6 +68,9 @@ class CudaTableTest {
     CudaUnavailableException again = assertThrows(CudaUnavailableException.class, () -> CudaDevice.open(0));
     assertEquals(first.getMessage(), again.getMessage());
     assertSame(first.getCause(), again.getCause());
+    // Another device of the same JVM: the binding is not retried, and the reason is the same.
+    CudaUnavailableException other = assertThrows(CudaUnavailableException.class, () -> CudaDevice.open(1));
+    assertEquals(first.getMessage(), other.getMessage());
   }
 
   @Test
