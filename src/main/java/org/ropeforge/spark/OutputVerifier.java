@@ -1,9 +1,11 @@
 package org.ropeforge.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SeekableByteChannel;
@@ -88,9 +90,10 @@ final class OutputVerifier {
     long rows = 0;
     long[] counts = new long[3];
     List<String> statuses = List.of(Outcome.OK, Outcome.SKIPPED, Outcome.ERROR);
-    try (InputStream in = fs.open(manifestPath)) {
-      String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
-      for (String text : lines) {
+    // Line by line: a manifest of a large catalog runs to millions of rows.
+    try (BufferedReader in = new BufferedReader(
+        new InputStreamReader(fs.open(manifestPath), StandardCharsets.UTF_8))) {
+      for (String text; (text = in.readLine()) != null; ) {
         if (text.isEmpty()) {
           continue;
         }
