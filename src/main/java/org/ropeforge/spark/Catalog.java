@@ -147,7 +147,8 @@ final class Catalog {
     List<CatalogEntry> result = new ArrayList<>(sorted.size());
     for (CatalogEntry entry : sorted) {
       if (entry.problem() == null && !seen.add(entry.modelId())) {
-        result.add(CatalogEntry.broken(entry.modelId(),
+        // The ignored config stays on the entry, so that its error row names it as the value.
+        result.add(new CatalogEntry(entry.modelId(), entry.configUri(), null,
             "Catalog lists model '" + entry.modelId() + "' more than once; " + entry.configUri() + " ignored"));
       } else {
         result.add(entry);

@@ -1,6 +1,7 @@
 package org.ropeforge.spark;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Serializable;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -60,7 +61,9 @@ final class GroupWriter implements Serializable {
       }
     }
     if (!todo.isEmpty()) {
-      outcomes.addAll(writeAll(todo, counters));
+      TestHooks hooks = TestHooks.from(conf.get());
+      hooks.taskStarted();
+      outcomes.addAll(writeAll(todo, counters, hooks));
     }
     return outcomes;
   }
@@ -74,7 +77,9 @@ final class GroupWriter implements Serializable {
         Path path = new Path(outRoot, file.path());
         FileSystem fs = conf.fileSystem(path);
         FileStatus status = fs.getFileStatus(path);
-        if (status.getLen() != file.bytes()) {
+        // The size alone would take a same-sized file of other bytes (a run with other options killed while
+        // replacing it, a copy gone wrong) as current; reading it back costs less than recomputing it.
+        if (status.getLen() != file.bytes() || !file.sha256().equals(sha256(fs, path))) {
           return null;
         }
       }
@@ -85,16 +90,42 @@ final class GroupWriter implements Serializable {
         null);
   }
 
-  private List<Outcome> writeAll(List<Target> targets, Progress.Counters counters) {
+  static String sha256(FileSystem fs, Path path) throws IOException {
+    MessageDigest digest = Sha256.newDigest();
+    byte[] buffer = BUFFER.get();
+    try (InputStream in = fs.open(path)) {
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return Sha256.hex(digest);
+  }
+
+  private List<Outcome> writeAll(List<Target> targets, Progress.Counters counters, TestHooks hooks) {
+    AtomicOutput[] outputs = new AtomicOutput[targets.size()];
+    try {
+      return writeAll(targets, counters, hooks, outputs);
+    } catch (Throwable e) {
+      // The task dies (killed by Spark, out of memory, a fault): no temporary file may outlive it, and its
+      // retry writes every file afresh.
+      for (int t = 0; t < outputs.length; t++) {
+        close(outputs, t);
+      }
+      throw e;
+    }
+  }
+
+  private List<Outcome> writeAll(List<Target> targets, Progress.Counters counters, TestHooks hooks,
+      AtomicOutput[] outputs) {
     List<LayerSpec> spec = targets.get(0).specKey();
     int n = targets.size();
-    AtomicOutput[] outputs = new AtomicOutput[n];
     Target.Problem[] problems = new Target.Problem[n];
     long maxLength = 0;
     for (Target target : targets) {
       maxLength = Math.max(maxLength, target.contextLength());
     }
     List<Map<Long, MessageDigest>> tableDigests = new ArrayList<>();
+    long taskBytes = 0;
     String gpuAddress = TaskGpu.address();
     CudaDevice gpu = TaskGpu.open(gpuAddress);
     List<String> tableDevices = new ArrayList<>();
@@ -157,11 +188,13 @@ final class GroupWriter implements Serializable {
                 try {
                   outputs[t].write(buffer, 0, bytes);
                   counters.addBytes(bytes);
+                  taskBytes += bytes;
                 } catch (IOException | RuntimeException e) {
                   problems[t] = writeProblem(e);
                   close(outputs, t);
                 }
               }
+              hooks.chunkWritten(taskBytes);
             }
             devices.addAll(List.of(rows.device().split("\\+")));
           }

@@ -112,11 +112,22 @@ final class Normalizer implements Serializable {
     FileSystem fs = conf.fileSystem(path);
     long length = fs.getFileStatus(path).getLen();
     if (length > MAX_CONFIG_BYTES) {
-      throw new IOException("config is " + length + " bytes, more than the " + MAX_CONFIG_BYTES + " allowed");
+      throw tooLarge(Long.toString(length));
     }
+    // The listed length is only a hint (a file can grow after listing, some filesystems report 0): at most
+    // one byte past the limit is read, in small steps, and never an allocation sized by the file.
+    byte[] bytes;
     try (InputStream in = fs.open(path)) {
-      return in.readNBytes((int) length);
+      bytes = in.readNBytes((int) MAX_CONFIG_BYTES + 1);
     }
+    if (bytes.length > MAX_CONFIG_BYTES) {
+      throw tooLarge("more than " + MAX_CONFIG_BYTES);
+    }
+    return bytes;
+  }
+
+  private static IOException tooLarge(String size) {
+    return new IOException("config is " + size + " bytes, more than the " + MAX_CONFIG_BYTES + " allowed");
   }
 
   private static Target.Problem problem(RopeConfigException e) {

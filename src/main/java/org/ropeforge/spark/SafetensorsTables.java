@@ -49,7 +49,7 @@ final class SafetensorsTables implements TableWriting {
     return options;
   }
 
-  private RopeTableFile plan(Target target) {
+  RopeTableFile plan(Target target) {
     List<LayerRope> layers = new ArrayList<>();
     for (LayerSpec layer : target.layers()) {
       layers.add(layer.toLayerRope());

@@ -28,7 +28,7 @@ public final class MalformedCorpus {
   public record Case(String name, byte[] bytes, String expectedField) {}
 
   /** Good configs the mutations start from, one per variant family. */
-  static final List<String> BASES = List.of(
+  public static final List<String> BASES = List.of(
       "meta-llama__Llama-3.1-8B-Instruct.json",        // llama3
       "Qwen__Qwen2.5-7B-Instruct-yarn.json",           // yarn
       "microsoft__Phi-3-mini-128k-instruct.json",      // longrope

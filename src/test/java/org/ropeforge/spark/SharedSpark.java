@@ -11,7 +11,9 @@ final class SharedSpark {
   static synchronized SparkSession session() {
     if (session == null) {
       session = SparkSession.builder()
-          .master("local[2]")
+          // Two attempts per task, as on a cluster, so that a task failed by the fault-injection test is retried;
+          // a deterministic failure still fails its job after the second attempt.
+          .master("local[2,2]")
           .appName("ropeforge-tests")
           .config("spark.ui.enabled", "false")
           .config("spark.ui.showConsoleProgress", "false")
