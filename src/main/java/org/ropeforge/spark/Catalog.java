@@ -72,18 +72,42 @@ final class Catalog {
     List<CatalogEntry> entries = new ArrayList<>();
     try (BufferedReader in = new BufferedReader(
         new InputStreamReader(fs.open(manifest), StandardCharsets.UTF_8))) {
-      String line;
+      StringBuilder line = new StringBuilder();
       int number = 0;
-      while ((line = in.readLine()) != null) {
-        number++;
-        if (line.isBlank()) {
-          continue;
+      boolean more = true;
+      while (more) {
+        line.setLength(0);
+        boolean tooLong = false;
+        int c;
+        while ((c = in.read()) != -1 && c != '\n') {
+          if (line.length() < MAX_MANIFEST_LINE_CHARS) {
+            line.append((char) c);
+          } else {
+            tooLong = true;
+          }
         }
-        entries.add(manifestEntry(line, number, manifest, folder));
+        more = c != -1;
+        if (c == -1 && line.length() == 0 && !tooLong) {
+          break;
+        }
+        number++;
+        String where = manifest.getName() + " line " + number;
+        if (tooLong) {
+          entries.add(CatalogEntry.broken(where, "Catalog " + where + " is longer than "
+              + MAX_MANIFEST_LINE_CHARS + " characters"));
+        } else if (!line.toString().isBlank()) {
+          entries.add(manifestEntry(line.toString().strip(), number, manifest, folder));
+        }
       }
     }
     return entries;
   }
+
+  /**
+   * Longest catalog manifest line read; longer ones become error rows without being held in memory, so a
+   * hostile manifest cannot exhaust the driver.
+   */
+  static final int MAX_MANIFEST_LINE_CHARS = 64 * 1024;
 
   static CatalogEntry manifestEntry(String line, int number, Path manifest, Path folder) {
     String where = manifest.getName() + " line " + number;

@@ -1,16 +1,20 @@
 package org.ropeforge.spark;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -96,17 +100,29 @@ final class ParquetOutputs {
   /**
    * Writes the tables of the outputs written in this run, replacing only their partitions, so that a re-run
    * that skips current outputs keeps their tables. Returns the number of rows written.
+   *
+   * <p>The partitions being rewritten are deleted first and the new rows appended, rather than using Spark's
+   * dynamic partition overwrite: S3A's committers (PathOutputCommitProtocol) refuse dynamic overwrite, and
+   * deleting a handful of known partition folders works the same on every filesystem.
    */
-  long writeTables(JavaRDD<Outcome> written, TableWriting floats) {
+  long writeTables(JavaRDD<Outcome> written, TableWriting floats) throws IOException {
     JavaRDD<Target> targets = written.filter(Outcome::written).map(Outcome::target);
+    Path root = new Path(out + "/" + OutputPaths.TABLES);
+    FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    for (Target t : targets.collect()) {
+      Path partition = new Path(root, "model_id=" + ExternalCatalogUtils.escapePathName(t.modelId())
+          + "/context_length=" + t.contextLength());
+      if (fs.exists(partition)) {
+        fs.delete(partition, true);
+      }
+    }
     long positions = targets.map(t -> t.contextLength() * t.layers().size()).fold(0L, Long::sum);
     int partitions = (int) Math.max(1, Math.min(10_000, (positions + TABLE_ROWS_PER_TASK - 1)
         / TABLE_ROWS_PER_TASK));
     JavaRDD<Row> rows = targets.repartition(partitions).flatMap(t -> new TableRows(t, floats));
     spark.createDataFrame(rows, TABLES_SCHEMA)
         .write()
-        .mode(SaveMode.Overwrite)
-        .option("partitionOverwriteMode", "dynamic")
+        .mode(SaveMode.Append)
         .partitionBy("model_id", "context_length")
         .parquet(out + "/" + OutputPaths.TABLES);
     return positions;

@@ -76,6 +76,21 @@ class CatalogTest {
   }
 
   @Test
+  void anOverlongManifestLineIsAnErrorRowAndTheNextLinesStillCount() throws IOException {
+    file("m/configs/a.json", "{}");
+    file("m/catalog.jsonl", "{\"model_id\": \"org/a\", \"config\": \"configs/a.json\"}\n"
+        + "{\"model_id\": \"" + "x".repeat(Catalog.MAX_MANIFEST_LINE_CHARS * 4) + "\"}\n"
+        + "{\"model_id\": \"org/b\", \"config\": \"configs/a.json\"}");
+
+    List<CatalogEntry> entries = Catalog.list(dir.resolve("m/catalog.jsonl").toString(), conf);
+
+    assertEquals(List.of("catalog.jsonl line 2", "org/a", "org/b"),
+        entries.stream().map(CatalogEntry::modelId).sorted().toList());
+    assertEquals("Catalog catalog.jsonl line 2 is longer than 65536 characters",
+        entries.stream().filter(e -> e.problem() != null).findFirst().orElseThrow().problem());
+  }
+
+  @Test
   void aMissingCatalogIsAnErrorNamingIt() {
     String missing = dir.resolve("nothing-here").toString();
 

@@ -67,9 +67,7 @@ class CredentialLeakTest {
       s3a.put("fs.s3a.session.token", SESSION_TOKEN);
       s3a.forEach((key, value) -> command.addAll(List.of("--conf", "spark.hadoop." + key + "=" + value)));
       command.addAll(List.of("--catalog", "s3a://" + bucket + "/catalog", "--out", out,
-          // The Parquet tables dataset stays off: its dynamic partition overwrite fails on S3A (reported, not
-          // part of this test); the params dataset still goes through the S3A committer.
-          "--context-lengths", "256", "--parquet-tables", "off", "--max-error-fraction", "0.5"));
+          "--context-lengths", "256", "--max-error-fraction", "0.5"));
       ProcessBuilder builder = new ProcessBuilder(command)
           .redirectOutput(work.resolve("stdout.log").toFile())
           .redirectError(work.resolve("stderr.log").toFile());

@@ -96,7 +96,7 @@ class S3PipelineTest {
     String out = "s3a://" + bucket + "/out";
     JobOptions options = new JobOptions("s3a://" + bucket + "/catalog", out, null,
         JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, "half", "f32",
-        Set.of("safetensors", "parquet"), false, false, 0.5);
+        Set.of("safetensors", "parquet"), true, false, 0.5);
 
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = PrecomputeMain.runJob(spark, options, SafetensorsTables.FACTORY,
@@ -119,6 +119,8 @@ class S3PipelineTest {
     assertEquals("org/llama-long", header.metadata().get("model_id"));
     assertEquals(bytes.length, header.fileSize());
     assertEquals(2, spark.read().parquet(out + "/parquet/params").count());
+    assertEquals(256 + 1024, spark.read().parquet(out + "/parquet/tables").count(),
+        "the per-position dataset goes through the S3A committer too");
     assertTrue(conf().fileSystem(new org.apache.hadoop.fs.Path(out))
         .exists(new org.apache.hadoop.fs.Path(out, OutputPaths.COMPLETE_MARKER)));
 
@@ -129,6 +131,8 @@ class S3PipelineTest {
     assertEquals(0, rerun, again.toString(StandardCharsets.UTF_8));
     assertTrue(again.toString(StandardCharsets.UTF_8).contains("manifest: 3 rows (0 ok, 2 skipped, 1 errors)"),
         again.toString(StandardCharsets.UTF_8));
+    assertEquals(256 + 1024, spark.read().parquet(out + "/parquet/tables").count(),
+        "a re-run that skips current outputs keeps their table partitions");
     assertEquals(Files.exists(work.resolve("s3proxy.log")), true);
   }
 }
