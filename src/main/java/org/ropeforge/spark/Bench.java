@@ -159,28 +159,39 @@ public final class Bench {
   }
 
   /**
-   * Sequential write of {@code bytes} to a fresh file, with one reused buffer, ended by fdatasync: what the
-   * disk sustains, as dd with conv=fdatasync measures it.
+   * Sequential write of {@code bytes} to a fresh file with one reused block-aligned buffer, by direct I/O
+   * where the filesystem allows it (as the job writes), ended by fdatasync: what the disk sustains, as dd with
+   * oflag=direct conv=fdatasync measures it.
    */
   static double diskRate(Path file, long bytes) throws IOException {
     Files.createDirectories(file.getParent());
-    ByteBuffer buffer = ByteBuffer.allocateDirect(8 << 20);
+    int size = 8 << 20;
+    ByteBuffer buffer = ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096).limit(size).slice();
     for (int i = 0; i < buffer.capacity(); i++) {
       buffer.put(i, (byte) (i * 31));
     }
     long start = System.nanoTime();
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    try (FileChannel channel = openForRate(file)) {
       for (long written = 0; written < bytes; ) {
         buffer.clear();
-        buffer.limit((int) Math.min(buffer.capacity(), bytes - written));
         written += channel.write(buffer);
       }
       channel.force(false);
     } finally {
       Files.deleteIfExists(file);
     }
-    return bytes / 1e9 / ((System.nanoTime() - start) / 1e9);
+    long written = (bytes + size - 1) / size * size;
+    return written / 1e9 / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static FileChannel openForRate(Path file) throws IOException {
+    try {
+      return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+          StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+    } catch (UnsupportedOperationException | IOException e) {
+      return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+          StandardOpenOption.WRITE);
+    }
   }
 
   private static long bytesUnder(Path dir) throws IOException {
