@@ -97,14 +97,21 @@ class CredentialLeakTest {
           }
         }
       }
-      // Hadoop's local filesystem writes a hidden .crc file beside the event log; directory order decides which
-      // one a walk meets first, so pick the log by name.
+      // Spark 4 writes rolling event logs: a folder with an empty appstatus marker, the events file(s), and
+      // Hadoop's hidden .crc files beside them. Directory order decides which one a walk meets first, so take
+      // the largest: the events.
+      String eventFiles = captured.entrySet().stream().filter(e -> e.getKey().contains("/events/"))
+          .map(e -> e.getKey() + " (" + e.getValue().length + " bytes)").toList().toString();
       String eventLog = captured.entrySet().stream()
           .filter(e -> e.getKey().contains("/events/") && !Path.of(e.getKey()).getFileName().toString().startsWith("."))
-          .map(e -> new String(e.getValue(), StandardCharsets.UTF_8)).findFirst().orElseThrow();
-      // The scan looks where a secret would be: the event log lists the setting, with its value redacted.
-      assertTrue(eventLog.contains("\"spark.hadoop.fs.s3a.secret.key\":\"*********(redacted)\""), eventLog);
-      assertTrue(eventLog.contains("\"spark.hadoop.fs.s3a.session.token\":\"*********(redacted)\""), eventLog);
+          .max(java.util.Comparator.comparingInt(e -> e.getValue().length))
+          .map(e -> new String(e.getValue(), StandardCharsets.UTF_8)).orElseThrow();
+      // Positive control: the scan looks where a secret would be, since the event log lists the settings with
+      // their values redacted.
+      assertTrue(eventLog.contains("\"spark.hadoop.fs.s3a.secret.key\":\"*********(redacted)\""),
+          eventFiles + "\n" + eventLog);
+      assertTrue(eventLog.contains("\"spark.hadoop.fs.s3a.session.token\":\"*********(redacted)\""),
+          eventFiles + "\n" + eventLog);
 
       VerifyTest.Result clean = VerifyTest.verify(new Configuration(), verifyArgs(server, out, bucket));
       assertEquals(0, clean.exit(), clean.out() + clean.err());
