@@ -1,12 +1,14 @@
 package org.ropeforge.core;
 
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
  * The resolved RoPE parameters of one layer type at one context length: everything needed to build its
  * cos/sin table, and nothing that is not. Immutable value; equal values give byte-identical tables, so it
- * is the deduplication key of the table stage.
+ * is the deduplication key of the table stage. Serializable, so that the Spark job can ship it to executors
+ * as it is.
  *
  * <p>Table row for position p (0-based): angle_j = ((p + positionOffset) / positionScale) * invFreq[j], and
  * the stored values are cos(angle_j) * attentionFactor and sin(angle_j) * attentionFactor.
@@ -30,7 +32,8 @@ public record LayerRope(
     Double softmaxScale,
     int[] mropeSection,
     double positionScale,
-    double positionOffset) {
+    double positionOffset)
+    implements Serializable {
 
   public LayerRope {
     Objects.requireNonNull(ropeType, "ropeType");
