@@ -109,9 +109,11 @@ final class ParquetOutputs {
     JavaRDD<Target> targets = written.filter(Outcome::written).map(Outcome::target);
     Path root = new Path(out + "/" + OutputPaths.TABLES);
     FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
-    for (Target t : targets.collect()) {
-      Path partition = new Path(root, "model_id=" + ExternalCatalogUtils.escapePathName(t.modelId())
-          + "/context_length=" + t.contextLength());
+    // Only the partition names reach the driver, not the targets with their frequencies.
+    List<String> rewritten = targets.map(t -> "model_id=" + ExternalCatalogUtils.escapePathName(t.modelId())
+        + "/context_length=" + t.contextLength()).collect();
+    for (String name : rewritten) {
+      Path partition = new Path(root, name);
       if (fs.exists(partition)) {
         fs.delete(partition, true);
       }
