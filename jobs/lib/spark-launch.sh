@@ -13,7 +13,7 @@ CLASSES="${TARGET}/classes"
 CLASSPATH_FILE="${TARGET}/runtime-classpath.txt"
 JVM_FLAGS="${ROOT}/conf/jvm-flags"
 PRECOMPUTE_MAIN="org.ropeforge.spark.PrecomputeMain"
-BENCH_MAIN="org.ropeforge.spark.Bench"
+BENCH_MAIN="org.ropeforge.bench.Bench"
 
 usage() {
   cat >&2 <<'USAGE'

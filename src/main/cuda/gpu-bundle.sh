@@ -43,7 +43,7 @@ fi
 command="$1"
 shift
 exec "${RUNTIME}/jre/bin/java" -Xmx24g --add-modules jdk.incubator.vector -cp "${HERE}/lib/*" \
-  org.ropeforge.gpu.GpuParityMain "${command}" --catalog "${HERE}/conf/sample-catalog.jsonl" "$@"
+  org.ropeforge.bench.GpuParityMain "${command}" --catalog "${HERE}/conf/sample-catalog.jsonl" "$@"
 RUN
 chmod +x "${OUT}/gpu-run.sh"
 du -sh "${OUT}"

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.ropeforge.config.CatalogEntry;
+import org.ropeforge.config.CatalogManifest;
+import org.ropeforge.config.ConfigBytes;
 import org.ropeforge.config.ModelConfig;
 import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.LayerRope;
@@ -77,22 +80,20 @@ public final class ParamsCommand {
       if (cli.has("--config")) {
         Path config = Path.of(cli.get("--config", null));
         String name = config.getFileName().toString();
-        entries.add(new CatalogEntry(name.endsWith(".json") ? name.substring(0, name.length() - 5) : name,
+        entries.add(CatalogEntry.of(name.endsWith(".json") ? name.substring(0, name.length() - 5) : name,
             config.toString(), List.of()));
         manifestDir = Path.of("");
       } else {
         Path manifest = Path.of(cli.get("--catalog", null));
         manifestDir = manifest.toAbsolutePath().getParent();
-        List<String> lines = Files.readAllLines(manifest, StandardCharsets.UTF_8);
-        for (int i = 0; i < lines.size(); i++) {
-          if (lines.get(i).isBlank()) {
-            continue;
-          }
-          try {
-            entries.add(CatalogEntry.parse(lines.get(i), i + 1));
-          } catch (RopeConfigException e) {
-            lineErrors.add(errorLine(e.modelId(), null, e));
-          }
+        try (InputStream in = Files.newInputStream(manifest)) {
+          CatalogManifest.read(in, manifest.getFileName().toString(), entry -> {
+            if (entry.usable()) {
+              entries.add(entry);
+            } else {
+              lineErrors.add(errorLine(entry.modelId(), null, entry.defect()));
+            }
+          });
         }
       }
     } catch (UsageException | IllegalArgumentException e) {
@@ -141,8 +142,8 @@ public final class ParamsCommand {
 
   private static byte[] readConfig(CatalogEntry entry, Path manifestDir) {
     String ref = entry.config();
+    Path path;
     try {
-      Path path;
       if (ref.startsWith("file:")) {
         path = Path.of(URI.create(ref));
       } else if (ref.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
@@ -151,13 +152,14 @@ public final class ParamsCommand {
       } else {
         path = manifestDir.resolve(ref);
       }
-      long size = Files.size(path);
-      if (size > ModelConfig.MAX_CONFIG_BYTES) {
-        throw new RopeConfigException(entry.modelId(), "", size + " bytes",
-            "config is " + size + " bytes, over the limit of " + ModelConfig.MAX_CONFIG_BYTES + " bytes");
-      }
-      return Files.readAllBytes(path);
-    } catch (IOException | IllegalArgumentException e) {
+    } catch (IllegalArgumentException e) {
+      throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
+    }
+    try (InputStream in = Files.newInputStream(path)) {
+      return ConfigBytes.read(in, Files.size(path)).bytes();
+    } catch (ConfigBytes.TooLargeException e) {
+      throw new RopeConfigException(entry.modelId(), "", null, e.getMessage());
+    } catch (IOException e) {
       throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
     }
   }
@@ -210,6 +212,10 @@ public final class ParamsCommand {
   }
 
   static ObjectNode errorLine(String modelId, Long contextLength, RopeConfigException e) {
+    return errorLine(modelId, contextLength, new CatalogEntry.Defect(e.field(), e.value(), e.getMessage()));
+  }
+
+  static ObjectNode errorLine(String modelId, Long contextLength, CatalogEntry.Defect e) {
     ObjectNode line = MAPPER.createObjectNode();
     line.put("model_id", modelId);
     if (contextLength == null) {
@@ -224,7 +230,7 @@ public final class ParamsCommand {
     } else {
       error.put("value", e.value());
     }
-    error.put("message", e.getMessage());
+    error.put("message", e.message());
     return line;
   }
 }

@@ -1,6 +1,7 @@
 package org.ropeforge.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.channels.Channels;
@@ -11,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.ropeforge.config.ConfigBytes;
 import org.ropeforge.config.ModelConfig;
 import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.Precision;
@@ -84,13 +86,14 @@ public final class TableCommand {
     String modelId = name.endsWith(".json") ? name.substring(0, name.length() - ".json".length()) : name;
     RopeTableFile plan;
     try {
-      long size = Files.size(config);
-      if (size > ModelConfig.MAX_CONFIG_BYTES) {
-        err.println("ropeforge table: cannot read " + config + ": " + size + " bytes, over the limit of "
-            + ModelConfig.MAX_CONFIG_BYTES + " bytes");
+      ConfigBytes bytes;
+      try (InputStream in = Files.newInputStream(config)) {
+        bytes = ConfigBytes.read(in, Files.size(config));
+      } catch (ConfigBytes.TooLargeException e) {
+        err.println("ropeforge table: cannot read " + config + ": " + e.getMessage());
         return 1;
       }
-      ModelConfig model = RopeResolver.parse(modelId, Files.readAllBytes(config));
+      ModelConfig model = RopeResolver.parse(modelId, bytes.bytes());
       ResolvedRope rope = RopeResolver.resolve(model, contextLength,
           RopeResolver.Options.DEFAULT.withSemantics(semantics).withPrecision(options.precision()));
       rope.warnings().forEach(w -> err.println("ropeforge table: warning: " + w));

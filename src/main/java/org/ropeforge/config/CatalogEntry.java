@@ -1,70 +1,57 @@
 package org.ropeforge.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.util.ArrayList;
+import java.io.Serializable;
 import java.util.List;
-import org.ropeforge.core.RopeConfigException;
 
 /**
- * One line of a catalog manifest, the JSON-lines format shared by {@code params} and the Spark job:
- * {@code {"model_id": "...", "config": "<path or URI, relative to the manifest's folder>", "context_lengths": [...]}}
- * with {@code context_lengths} optional.
+ * One model of a catalog: its id, where its config is, and the context lengths its entry names. Nothing is read
+ * yet. The same value serves every reader of a catalog ({@code params}, the Spark job, the GPU harness); see
+ * {@link CatalogManifest} for the one grammar of a manifest line.
  *
- * @param modelId the model's id, as given
- * @param config the config's location as written (resolve it against the manifest's folder)
- * @param contextLengths the lengths to build, empty when the line names none
+ * @param modelId the id, e.g. {@code meta-llama/Llama-3.1-8B}; for a line without a readable id, where the line
+ *     is ({@code catalog.jsonl line 7}); not yet checked as a path
+ * @param config the config's location: as written in a manifest line until a reader resolves it against the
+ *     manifest's folder, then a fully qualified URI; null when the entry is broken before naming one
+ * @param contextLengths the entry's own lengths, each in [1, {@link CatalogManifest#MAX_CONTEXT_LENGTH}]; empty
+ *     when it names none
+ * @param defect why the entry cannot be used, or null
  */
-public record CatalogEntry(String modelId, String config, List<Long> contextLengths) {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+public record CatalogEntry(String modelId, String config, List<Long> contextLengths, Defect defect)
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
 
   public CatalogEntry {
     contextLengths = List.copyOf(contextLengths);
   }
 
+  /** A usable entry. */
+  public static CatalogEntry of(String modelId, String config, List<Long> contextLengths) {
+    return new CatalogEntry(modelId, config, contextLengths, null);
+  }
+
+  /** An entry that cannot be used, with the field it fails on, that field's value (or null) and the rule. */
+  public static CatalogEntry broken(String modelId, String config, String field, String value, String message) {
+    return new CatalogEntry(modelId, config, List.of(), new Defect(field, value, message));
+  }
+
+  public boolean usable() {
+    return defect == null;
+  }
+
+  /** The same entry with its config location resolved by the reader. */
+  public CatalogEntry withConfig(String resolved) {
+    return new CatalogEntry(modelId, resolved, contextLengths, defect);
+  }
+
   /**
-   * Parses one manifest line. A malformed line is a {@link RopeConfigException} whose model id is the line's
-   * model_id when it can be read, else {@code <line N>}.
+   * What is wrong with an entry, as an error row reports it.
+   *
+   * @param field the manifest field at fault ({@code model_id}, {@code context_lengths[2]}...), or
+   *     {@code catalog} for the line or the catalog as a whole
+   * @param value the offending value as written, or null
+   * @param message the rule, naming the manifest and line
    */
-  public static CatalogEntry parse(String line, int lineNumber) {
-    String where = "<line " + lineNumber + ">";
-    JsonNode node;
-    try {
-      node = MAPPER.readTree(line);
-    } catch (IOException e) {
-      throw new RopeConfigException(where, "", null, "catalog line is not valid JSON: " + e.getMessage());
-    }
-    if (node == null || !node.isObject()) {
-      throw new RopeConfigException(where, "", line, "catalog line must be a JSON object");
-    }
-    JsonNode id = node.get("model_id");
-    if (id == null || !id.isTextual() || id.textValue().isEmpty()) {
-      throw new RopeConfigException(where, "model_id", JsonFields.abbreviate(id),
-          "must be a non-empty string");
-    }
-    String modelId = id.textValue();
-    JsonNode config = node.get("config");
-    if (config == null || !config.isTextual() || config.textValue().isEmpty()) {
-      throw new RopeConfigException(modelId, "config", JsonFields.abbreviate(config),
-          "must be a non-empty string (a path or URI of the config.json)");
-    }
-    List<Long> lengths = new ArrayList<>();
-    JsonNode list = node.get("context_lengths");
-    if (list != null && !list.isNull()) {
-      if (!list.isArray()) {
-        throw new RopeConfigException(modelId, "context_lengths", JsonFields.abbreviate(list),
-            "= " + JsonFields.abbreviate(list) + " must be a list of whole numbers >= 1");
-      }
-      for (int i = 0; i < list.size(); i++) {
-        JsonNode v = list.get(i);
-        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 1) {
-          throw new RopeConfigException(modelId, "context_lengths[" + i + "]", JsonFields.abbreviate(v),
-              "= " + JsonFields.abbreviate(v) + " must be a whole number >= 1");
-        }
-        lengths.add(v.longValue());
-      }
-    }
-    return new CatalogEntry(modelId, config.textValue(), lengths);
+  public record Defect(String field, String value, String message) implements Serializable {
+    private static final long serialVersionUID = 1L;
   }
 }

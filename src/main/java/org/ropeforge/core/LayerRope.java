@@ -10,6 +10,9 @@ import java.util.Objects;
  * is the deduplication key of the table stage. Serializable, so that the Spark job can ship it to executors
  * as it is.
  *
+ * <p>Two layers whose {@link #tableKey()}s are equal have byte-identical tables in any one precision, layout and
+ * dtype; that key, not the whole value, is what the table stage deduplicates on.
+ *
  * <p>Table row for position p (0-based): angle_j = ((p + positionOffset) / positionScale) * invFreq[j], and
  * the stored values are cos(angle_j) * attentionFactor and sin(angle_j) * attentionFactor.
  *
@@ -64,6 +67,62 @@ public record LayerRope(
   /** True when positions are used as they are (the usual case outside ExLlamaV2 semantics). */
   public boolean plainPositions() {
     return positionScale == 1.0 && positionOffset == 0.0;
+  }
+
+  /**
+   * The identity of this layer's table: exactly the values a row is computed from. The layer-type label, the
+   * rope type, the softmax scale and the mrope sections are left out on purpose: none of them changes a row
+   * (the first two are names, the softmax scale applies to attention logits, and the mrope sections say which
+   * position axis a consumer feeds to each frequency), so layers that differ only in them share one table.
+   */
+  public TableKey tableKey() {
+    return new TableKey(rotaryDim, invFreq, attentionFactor, positionScale, positionOffset);
+  }
+
+  /**
+   * What decides a table's rows: see {@link #tableKey()}. Doubles compare by their bits, as the rows do.
+   *
+   * @param rotaryDim number of rotated channels
+   * @param invFreq inverse frequencies (not copied out again: the key is only compared and hashed)
+   * @param attentionFactor factor multiplied into cos and sin
+   * @param positionScale positions are divided by this
+   * @param positionOffset added to positions before scaling
+   */
+  public record TableKey(int rotaryDim, double[] invFreq, double attentionFactor, double positionScale,
+      double positionOffset) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public TableKey {
+      invFreq = invFreq.clone();
+    }
+
+    @Override
+    public double[] invFreq() {
+      return invFreq.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof TableKey other
+          && rotaryDim == other.rotaryDim
+          && Double.compare(attentionFactor, other.attentionFactor) == 0
+          && Double.compare(positionScale, other.positionScale) == 0
+          && Double.compare(positionOffset, other.positionOffset) == 0
+          && Arrays.equals(invFreq, other.invFreq);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * Objects.hash(rotaryDim, attentionFactor, positionScale, positionOffset)
+          + Arrays.hashCode(invFreq);
+    }
+
+    @Override
+    public String toString() {
+      return "TableKey[rotaryDim=" + rotaryDim + ", attentionFactor=" + attentionFactor + ", positionScale="
+          + positionScale + ", positionOffset=" + positionOffset + ", invFreq[0]="
+          + (invFreq.length == 0 ? "none" : invFreq[0]) + "]";
+    }
   }
 
   /** The same parameters under another layer-type label; tables do not depend on the label. */

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.ropeforge.BuildInfo;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.table.Dtype;
@@ -40,8 +41,8 @@ public final class RopeTableFile {
   public static final String FORMAT = "ropeforge-rope-table";
   /** Bumped on any change to tensor names, shapes, order or metadata keys that a reader would notice. */
   public static final String FORMAT_VERSION = "1";
-  /** The project version written into every file; a test keeps it equal to the pom's. */
-  public static final String ROPEFORGE_VERSION = "0.1.0";
+  /** The project version written into every file, from the build. */
+  public static final String ROPEFORGE_VERSION = BuildInfo.VERSION;
 
   /** Rows written per chunk when streaming: ~1 MiB buffers keep the working set in L2. */
   private static final int CHUNK_BYTES = 1 << 20;

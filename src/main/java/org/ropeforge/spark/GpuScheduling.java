@@ -8,6 +8,7 @@ import org.apache.spark.resource.ExecutorResourceRequests;
 import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
+import org.ropeforge.spark.write.TaskGpu;
 
 /**
  * The GPU resource profile of the table stage, in the form the cluster manager accepts (Spark 4.2):
@@ -27,7 +28,7 @@ import org.apache.spark.resource.TaskResourceRequests;
  * executors run the discovery script themselves ({@code spark.executor.resource.gpu.discoveryScript}).
  */
 final class GpuScheduling {
-  static final String RESOURCE = "gpu";
+  static final String RESOURCE = TaskGpu.RESOURCE;
   static final String EXECUTOR_AMOUNT_CONF = "spark.executor.resource.gpu.amount";
   static final String DISCOVERY_SCRIPT_CONF = "spark.executor.resource.gpu.discoveryScript";
   static final String VENDOR_CONF = "spark.executor.resource.gpu.vendor";

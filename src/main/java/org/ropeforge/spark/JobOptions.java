@@ -4,14 +4,20 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
+import org.ropeforge.config.CatalogManifest;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.plan.OutputSettings;
 
 /**
  * The options of {@code precompute}. Each option has a key, used as {@code --key} on the command line and as
- * {@code spark.ropeforge.key} in a Spark properties file, next to its default.
+ * {@code spark.ropeforge.key} in a Spark properties file, next to its default. Values are typed from the command
+ * line on; the stages get the parts they need ({@link #settings()}, the lengths).
  */
 public record JobOptions(
     String catalog,
@@ -19,9 +25,9 @@ public record JobOptions(
     long[] contextLengths,
     Precision precision,
     Semantics semantics,
-    String layout,
-    String dtype,
-    Set<String> formats,
+    Layout layout,
+    Dtype dtype,
+    Set<OutputFormat> formats,
     boolean parquetTables,
     boolean overwrite,
     double maxErrorFraction)
@@ -57,27 +63,17 @@ public record JobOptions(
   /** Column order of a table row; see the README's safetensors section. */
   public static final String LAYOUT = "layout";
 
-  public static final String LAYOUT_DEFAULT = "half";
-
-  public static final List<String> LAYOUTS = List.of("half", "neox", "gptj", "vllm");
+  public static final Layout LAYOUT_DEFAULT = Layout.HALF;
 
   /** Element type of the safetensors tables. */
   public static final String DTYPE = "dtype";
 
-  public static final String DTYPE_DEFAULT = "f32";
+  public static final Dtype DTYPE_DEFAULT = Dtype.F32;
 
-  public static final List<String> DTYPES = List.of("f32", "f16", "bf16", "f64");
-
-  /** Comma-separated subset of {@link #FORMATS_ALL}. */
+  /** Comma-separated subset of {@link OutputFormat}'s names. */
   public static final String FORMATS = "formats";
 
-  public static final String FORMAT_SAFETENSORS = "safetensors";
-
-  public static final String FORMAT_PARQUET = "parquet";
-
-  public static final List<String> FORMATS_ALL = List.of(FORMAT_SAFETENSORS, FORMAT_PARQUET);
-
-  public static final Set<String> FORMATS_DEFAULT = Set.of(FORMAT_SAFETENSORS, FORMAT_PARQUET);
+  public static final Set<OutputFormat> FORMATS_DEFAULT = Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET);
 
   /** Whether the Parquet output includes the (large) tables dataset, or only the parameters. */
   public static final String PARQUET_TABLES = "parquet-tables";
@@ -115,37 +111,24 @@ public record JobOptions(
         checkContextLength(length);
       }
     }
-    if (!LAYOUTS.contains(layout)) {
-      throw new IllegalArgumentException(
-          "Option '" + LAYOUT + "' is '" + layout + "' but must be one of " + String.join(", ", LAYOUTS));
-    }
-    if (!DTYPES.contains(dtype)) {
-      throw new IllegalArgumentException(
-          "Option '" + DTYPE + "' is '" + dtype + "' but must be one of " + String.join(", ", DTYPES));
-    }
-    formats = Set.copyOf(formats);
+    Objects.requireNonNull(precision, PRECISION);
+    Objects.requireNonNull(semantics, SEMANTICS);
+    Objects.requireNonNull(layout, LAYOUT);
+    Objects.requireNonNull(dtype, DTYPE);
     if (formats.isEmpty()) {
       throw new IllegalArgumentException("Option '" + FORMATS + "' names no format");
     }
-    for (String format : formats) {
-      if (!FORMATS_ALL.contains(format)) {
-        throw new IllegalArgumentException("Option '" + FORMATS + "' has '" + format + "' but must be from "
-            + String.join(", ", FORMATS_ALL));
-      }
-    }
+    formats = Set.copyOf(formats);
     if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1)) { // not (< 0 || > 1), so that NaN fails
       throw new IllegalArgumentException(
           "Option '" + MAX_ERROR_FRACTION + "' is " + maxErrorFraction + " but must be in [0, 1]");
     }
   }
 
-  /** The largest context length accepted; a table of more rows than an int can count is not a table. */
-  public static final long MAX_CONTEXT_LENGTH = 1L << 30;
-
   static void checkContextLength(long length) {
-    if (length < 1 || length > MAX_CONTEXT_LENGTH) {
-      throw new IllegalArgumentException(
-          "Context length " + length + " must be >= 1 and <= " + MAX_CONTEXT_LENGTH);
+    String problem = CatalogManifest.contextLengthProblem(length);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
     }
   }
 
@@ -154,34 +137,33 @@ public record JobOptions(
     return contextLengths == null ? null : contextLengths.clone();
   }
 
+  /** The lengths for entries that name none, empty for each model's own. */
+  public List<Long> defaultContextLengths() {
+    return contextLengths == null ? List.of() : Arrays.stream(contextLengths).boxed().toList();
+  }
+
+  /** The settings that decide every output byte. */
+  public OutputSettings settings() {
+    return new OutputSettings(precision, semantics, layout, dtype, formats, parquetTables);
+  }
+
   public boolean writesSafetensors() {
-    return formats.contains(FORMAT_SAFETENSORS);
+    return formats.contains(OutputFormat.SAFETENSORS);
   }
 
   public boolean writesParquet() {
-    return formats.contains(FORMAT_PARQUET);
+    return formats.contains(OutputFormat.PARQUET);
   }
 
-  /** The settings that decide every output byte; part of each output's fingerprint. */
-  String fingerprintText() {
-    return String.join(";", "precision=" + precision.cliName(), "semantics=" + semantics.cliName(),
-        "layout=" + layout, "dtype=" + dtype, "formats=" + String.join(",", sortedFormats()),
-        "parquet-tables=" + (writesParquet() && parquetTables));
-  }
-
-  List<String> sortedFormats() {
-    return formats.stream().sorted().toList();
-  }
-
-  static Set<String> parseFormats(String text) {
-    Set<String> formats = new LinkedHashSet<>();
+  static Set<OutputFormat> parseFormats(String text) {
+    Set<OutputFormat> formats = new LinkedHashSet<>();
     for (String part : text.split(",", -1)) {
-      formats.add(part.trim().toLowerCase(Locale.ROOT));
+      formats.add(OutputFormat.parse(part, FORMATS));
     }
     return formats;
   }
 
-  static long[] parseContextLengths(String text) {
+  public static long[] parseContextLengths(String text) {
     String[] parts = text.split(",", -1);
     long[] lengths = new long[parts.length];
     for (int i = 0; i < parts.length; i++) {
@@ -195,6 +177,24 @@ public record JobOptions(
     return lengths;
   }
 
+  static Layout parseLayout(String text) {
+    try {
+      return Layout.parse(text.trim());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Option '" + LAYOUT + "' is '" + text + "' but must be one of "
+          + String.join(", ", Arrays.stream(Layout.values()).map(Layout::cliName).toList()), e);
+    }
+  }
+
+  static Dtype parseDtype(String text) {
+    try {
+      return Dtype.parse(text.trim());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Option '" + DTYPE + "' is '" + text + "' but must be one of "
+          + String.join(", ", Arrays.stream(Dtype.values()).map(Dtype::cliName).toList()), e);
+    }
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof JobOptions other
@@ -203,8 +203,8 @@ public record JobOptions(
         && Arrays.equals(contextLengths, other.contextLengths)
         && precision == other.precision
         && semantics == other.semantics
-        && layout.equals(other.layout)
-        && dtype.equals(other.dtype)
+        && layout == other.layout
+        && dtype == other.dtype
         && formats.equals(other.formats)
         && parquetTables == other.parquetTables
         && overwrite == other.overwrite
@@ -213,7 +213,7 @@ public record JobOptions(
 
   @Override
   public int hashCode() {
-    return 31 * java.util.Objects.hash(catalog, out, precision, semantics, layout, dtype, formats,
-        parquetTables, overwrite, maxErrorFraction) + Arrays.hashCode(contextLengths);
+    return 31 * Objects.hash(catalog, out, precision, semantics, layout, dtype, formats, parquetTables,
+        overwrite, maxErrorFraction) + Arrays.hashCode(contextLengths);
   }
 }

@@ -1,6 +1,5 @@
 package org.ropeforge.spark;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +18,27 @@ import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
+import org.ropeforge.BuildInfo;
+import org.ropeforge.config.CatalogEntry;
+import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.core.table.Layout;
 import org.ropeforge.io.AtomicOutput;
 import org.ropeforge.io.HadoopConf;
+import org.ropeforge.spark.catalog.CatalogReader;
+import org.ropeforge.spark.output.CompletionMarker;
+import org.ropeforge.spark.output.Manifest;
+import org.ropeforge.spark.output.Outcome;
+import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.plan.Batches;
+import org.ropeforge.spark.plan.Normalizer;
+import org.ropeforge.spark.plan.OutputSettings;
+import org.ropeforge.spark.plan.Target;
+import org.ropeforge.spark.write.GroupWriter;
+import org.ropeforge.spark.write.ParquetOutputs;
+import org.ropeforge.spark.write.TableWriting;
+import org.ropeforge.spark.write.WriteCounters;
+import org.ropeforge.spark.write.WriteHooks;
 import scala.Tuple2;
 
 /**
@@ -28,15 +46,6 @@ import scala.Tuple2;
  * group, so the Spark UI names what runs, and reports one line to stderr.
  */
 public final class PrecomputeJob {
-  /** Written into every output's fingerprint and into the completion marker. */
-  public static final String VERSION = "0.1.0";
-
-  /** A write task streams to at most this many files at once; S3A buffers one block per open file. */
-  static final int MAX_FILES_PER_TASK = 64;
-
-  /** A write task writes about this many bytes at most, so that big groups spread over the executors. */
-  static final long MAX_BYTES_PER_TASK = 1L << 30;
-
   /** Catalog entries per normalisation task: enough to amortise a task, few enough to spread. */
   static final int ENTRIES_PER_TASK = 200;
 
@@ -44,20 +53,26 @@ public final class PrecomputeJob {
   private final JavaSparkContext jsc;
   private final JobOptions options;
   private final TableWriting.Factory tableFactory;
+  private final WriteHooks hooks;
   private final GpuOptions gpu;
   private final Progress progress;
 
   public PrecomputeJob(SparkSession spark, JobOptions options, TableWriting.Factory tableFactory,
       PrintStream err) {
-    this(spark, options, GpuOptions.OFF, tableFactory, err);
+    this(spark, options, GpuOptions.OFF, tableFactory, WriteHooks.NONE, err);
   }
 
+  /**
+   * @param tableFactory how tables are computed and laid out (the real format, or a test's)
+   * @param hooks what the write tasks call at their fault points; {@link WriteHooks#NONE} but in fault tests
+   */
   public PrecomputeJob(SparkSession spark, JobOptions options, GpuOptions gpu, TableWriting.Factory tableFactory,
-      PrintStream err) {
+      WriteHooks hooks, PrintStream err) {
     this.spark = spark;
     this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     this.options = options;
     this.tableFactory = tableFactory;
+    this.hooks = hooks;
     this.gpu = gpu;
     this.progress = new Progress(err);
   }
@@ -85,19 +100,20 @@ public final class PrecomputeJob {
     outFs.delete(new Path(outPath, OutputPaths.COMPLETE_MARKER), false);
 
     label("catalog", "list catalog " + options.catalog());
-    List<CatalogEntry> entries = Catalog.list(qualify(conf, options.catalog()).toString(), conf);
+    List<CatalogEntry> entries = CatalogReader.list(qualify(conf, options.catalog()).toString(), conf);
     progress.stage("catalog: %d models listed from %s", entries.size(), options.catalog());
 
-    Map<String, Manifest.Line> previous = previousManifest(conf, outPath);
+    OutputSettings settings = options.settings();
+    Map<String, Manifest.Row> previous = previousManifest(conf, outPath);
     TableWriting tables = tableFactory.create(options.layout(), options.dtype(), options.precision(),
-        options.semantics().cliName());
-    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables);
+        options.semantics());
+    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables, hooks);
 
     // Counted while the plan is built, so that normalising, grouping and batching take one Spark job.
     LongAccumulator planned = spark.sparkContext().longAccumulator("ropeforge outputs planned");
     LongAccumulator failed = spark.sparkContext().longAccumulator("ropeforge error rows");
     LongAccumulator specs = spark.sparkContext().longAccumulator("ropeforge distinct table specs");
-    Normalizer normalizer = new Normalizer(conf, options);
+    Normalizer normalizer = new Normalizer(conf, settings, options.defaultContextLengths());
     int slices = Math.max(jsc.defaultParallelism(), (entries.size() + ENTRIES_PER_TASK - 1) / ENTRIES_PER_TASK);
     JavaRDD<Target> targets = jsc.parallelize(entries, Math.max(1, Math.min(slices, entries.size())))
         .flatMap(entry -> {
@@ -109,13 +125,14 @@ public final class PrecomputeJob {
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
     JavaRDD<List<Target>> batches = targets.filter(Target::ok)
-        .mapToPair(t -> new Tuple2<>(t.specKey(), t))
+        .mapToPair(t -> new Tuple2<List<LayerRope.TableKey>, Target>(t.tableKey(), t))
         .groupByKey()
         .flatMap(group -> {
           specs.add(1);
           List<Target> members = new ArrayList<>();
           group._2().forEach(members::add);
-          return GroupWriter.batches(members, MAX_FILES_PER_TASK, MAX_BYTES_PER_TASK, tables).iterator();
+          return Batches.of(members, Batches.MAX_FILES_PER_TASK, Batches.MAX_BYTES_PER_TASK,
+              settings.tableOptions()).iterator();
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
     label("normalise", "read, resolve and group " + entries.size() + " model configs by table spec");
@@ -126,10 +143,10 @@ public final class PrecomputeJob {
         entries.size(), counts[0], counts[1], distinct);
     label("plan", "number " + writeTasks + " write tasks");
     JavaPairRDD<Long, List<Target>> indexed = batches.zipWithIndex().mapToPair(b -> new Tuple2<>(b._2(), b._1()));
-    progress.stage("plan: %d write tasks (at most %d files or %s each)", writeTasks, MAX_FILES_PER_TASK,
-        Progress.bytes(MAX_BYTES_PER_TASK));
+    progress.stage("plan: %d write tasks (at most %d files or %s each)", writeTasks, Batches.MAX_FILES_PER_TASK,
+        Progress.bytes(Batches.MAX_BYTES_PER_TASK));
 
-    Progress.Counters counters = new Progress.Counters(spark.sparkContext());
+    WriteCounters counters = new WriteCounters(spark.sparkContext());
     label("tables", "compute " + distinct + " distinct tables and write " + counts[0] + " outputs");
     int writePartitions = (int) Math.max(1, Math.min(writeTasks, Integer.MAX_VALUE));
     var previousForTasks = jsc.broadcast(previous);
@@ -147,17 +164,17 @@ public final class PrecomputeJob {
     }
     JavaRDD<Outcome> outcomes = written.union(targets.filter(t -> !t.ok()).map(Outcome::failed));
     progress.stage("tables: %d/%d outputs done, %s written", writtenCount, counts[0],
-        Progress.bytes(counters.bytes.value()));
+        Progress.bytes(counters.bytes()));
 
     if (options.writesParquet()) {
-      ParquetOutputs parquet = new ParquetOutputs(spark, out, options);
+      ParquetOutputs parquet = new ParquetOutputs(spark, out, settings);
       label("parquet-params", "write the Parquet params dataset");
       long paramRows = parquet.writeParams(outcomes);
       progress.stage("parquet: %d params rows written", paramRows);
       if (options.parquetTables()) {
         label("parquet-tables", "write the Parquet tables dataset");
-        TableWriting floats = tableFactory.create("half", "f32", options.precision(),
-            options.semantics().cliName());
+        TableWriting floats = tableFactory.create(Layout.HALF, Dtype.F32, options.precision(),
+            options.semantics());
         long tableRows = parquet.writeTables(written, floats);
         progress.stage("parquet: %d table rows written", tableRows);
       }
@@ -170,7 +187,7 @@ public final class PrecomputeJob {
     batches.unpersist(false);
     written.unpersist(false);
     Result result = new Result(entries.size(), summary.rows, summary.ok, summary.skipped, summary.errors,
-        counters.bytes.value(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction());
+        counters.bytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction());
     progress.stage("manifest: %d rows (%d ok, %d skipped, %d errors) in %s", summary.rows, summary.ok,
         summary.skipped, summary.errors, new Path(outPath, OutputPaths.MANIFEST));
     return result;
@@ -186,15 +203,15 @@ public final class PrecomputeJob {
     return conf.fileSystem(path).makeQualified(path);
   }
 
-  private Map<String, Manifest.Line> previousManifest(HadoopConf conf, Path out) throws IOException {
+  private Map<String, Manifest.Row> previousManifest(HadoopConf conf, Path out) throws IOException {
     Path manifest = new Path(out, OutputPaths.MANIFEST);
     if (options.overwrite() || !conf.fileSystem(manifest).exists(manifest)) {
       return Map.of();
     }
     label("plan", "read the previous manifest");
-    Map<String, Manifest.Line> lines = new HashMap<>();
+    Map<String, Manifest.Row> lines = new HashMap<>();
     jsc.textFile(manifest.toString())
-        .map(Manifest::parse)
+        .map(Manifest::parseOrNull)
         .filter(line -> line != null)
         .collect()
         .forEach(line -> lines.put(line.key(), line));
@@ -222,9 +239,9 @@ public final class PrecomputeJob {
         manifest.write((Manifest.toJson(outcome) + "\n").getBytes(StandardCharsets.UTF_8));
         summary.rows++;
         switch (outcome.status()) {
-          case Outcome.OK -> summary.ok++;
-          case Outcome.SKIPPED -> summary.skipped++;
-          default -> summary.errors++;
+          case OK -> summary.ok++;
+          case SKIPPED -> summary.skipped++;
+          case ERROR -> summary.errors++;
         }
       }
       manifest.commit();
@@ -234,18 +251,11 @@ public final class PrecomputeJob {
 
   private void writeCompleteMarker(HadoopConf conf, Path out, ManifestSummary summary, long models)
       throws IOException {
-    ObjectNode node = Manifest.JSON.createObjectNode();
-    node.put("ropeforge_version", VERSION);
-    node.put("catalog", options.catalog());
-    node.put("options", options.fingerprintText());
-    node.put("models", models);
-    node.put("rows", summary.rows);
-    node.put("ok", summary.ok);
-    node.put("skipped", summary.skipped);
-    node.put("errors", summary.errors);
+    CompletionMarker completion = new CompletionMarker(BuildInfo.VERSION, options.catalog(),
+        options.settings().fingerprintText(), models, summary.rows, summary.ok, summary.skipped, summary.errors);
     Path path = new Path(out, OutputPaths.COMPLETE_MARKER);
     try (AtomicOutput marker = AtomicOutput.create(conf.fileSystem(path), path)) {
-      marker.write((Manifest.JSON.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8));
+      marker.write(completion.toBytes());
       marker.commit();
     }
   }
@@ -255,13 +265,13 @@ public final class PrecomputeJob {
     private static final long PERIOD_MS = 5_000;
     private final Thread thread;
 
-    Ticker(Progress progress, Progress.Counters counters, long total) {
+    Ticker(Progress progress, WriteCounters counters, long total) {
       thread = new Thread(() -> {
         try {
           while (true) {
             Thread.sleep(PERIOD_MS);
-            progress.stage("tables: %d/%d outputs done, %s written", counters.tables.value(), total,
-                Progress.bytes(counters.bytes.value()));
+            progress.stage("tables: %d/%d outputs done, %s written", counters.tables(), total,
+                Progress.bytes(counters.bytes()));
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();

@@ -11,6 +11,11 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.plan.Problem;
+import org.ropeforge.spark.write.SafetensorsTables;
+import org.ropeforge.spark.write.TableWriting;
+import org.ropeforge.spark.write.WriteHooks;
 import scala.Tuple2;
 
 /**
@@ -19,18 +24,22 @@ import scala.Tuple2;
  * 2 bad command line. Failures are reported as one readable line, not as a bare stack trace.
  */
 public final class PrecomputeMain {
-  static final int EXIT_OK = 0;
-  static final int EXIT_FAILED = 1;
-  static final int EXIT_USAGE = 2;
+  public static final int EXIT_OK = 0;
+  public static final int EXIT_FAILED = 1;
+  public static final int EXIT_USAGE = 2;
 
   private PrecomputeMain() {}
 
   public static void main(String[] args) {
-    System.exit(run(args, SafetensorsTables.FACTORY, System.out, System.err));
+    System.exit(run(args, SafetensorsTables.FACTORY, WriteHooks.NONE, System.out, System.err));
   }
 
-  /** Builds a SparkSession from the command line (local[*] when no master is configured) and runs the job. */
-  static int run(String[] args, TableWriting.Factory tables, PrintStream out, PrintStream err) {
+  /**
+   * Builds a SparkSession from the command line (local[*] when no master is configured) and runs the job, with
+   * {@code tables} and {@code hooks} as the write stage's parts (tests give their own).
+   */
+  public static int run(String[] args, TableWriting.Factory tables, WriteHooks hooks, PrintStream out,
+      PrintStream err) {
     CommandLine line;
     SparkConf conf;
     JobOptions options;
@@ -61,7 +70,7 @@ public final class PrecomputeMain {
       return EXIT_FAILED;
     }
     try {
-      return runJob(spark, options, gpu, tables, out, err);
+      return runJob(spark, options, gpu, tables, hooks, out, err);
     } finally {
       spark.stop();
     }
@@ -70,14 +79,14 @@ public final class PrecomputeMain {
   /** Runs the job on an existing session; the tests share one session this way. */
   static int runJob(SparkSession spark, JobOptions options, TableWriting.Factory tables, PrintStream out,
       PrintStream err) {
-    return runJob(spark, options, GpuOptions.OFF, tables, out, err);
+    return runJob(spark, options, GpuOptions.OFF, tables, WriteHooks.NONE, out, err);
   }
 
   static int runJob(SparkSession spark, JobOptions options, GpuOptions gpu, TableWriting.Factory tables,
-      PrintStream out, PrintStream err) {
+      WriteHooks hooks, PrintStream out, PrintStream err) {
     PrecomputeJob.Result result;
     try {
-      result = new PrecomputeJob(spark, options, gpu, tables, err).run();
+      result = new PrecomputeJob(spark, options, gpu, tables, hooks, err).run();
     } catch (IllegalArgumentException e) {
       err.println("ropeforge: " + e.getMessage());
       return EXIT_USAGE;
@@ -155,10 +164,6 @@ public final class PrecomputeMain {
   }
 
   static String causes(Throwable e) {
-    StringBuilder b = new StringBuilder(Normalizer.describe(e));
-    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-      b.append(" (caused by ").append(Normalizer.describe(c)).append(')');
-    }
-    return b.toString();
+    return Problem.describeWithCauses(e);
   }
 }

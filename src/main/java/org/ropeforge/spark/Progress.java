@@ -1,13 +1,10 @@
 package org.ropeforge.spark;
 
 import java.io.PrintStream;
-import java.io.Serializable;
 import java.util.Locale;
-import org.apache.spark.SparkContext;
-import org.apache.spark.util.LongAccumulator;
 
 /** One line per stage on stderr, so that a long run shows where it is without the Spark UI. */
-final class Progress {
+public final class Progress {
   private final PrintStream err;
   private final long start = System.nanoTime();
 
@@ -24,39 +21,12 @@ final class Progress {
     return (System.nanoTime() - start) / 1e9;
   }
 
-  static String bytes(long bytes) {
+  public static String bytes(long bytes) {
     if (bytes < 1 << 20) {
       return String.format(Locale.ROOT, "%.1f KB", bytes / 1e3);
     }
     return bytes < 1_000_000_000L
         ? String.format(Locale.ROOT, "%.1f MB", bytes / 1e6)
         : String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
-  }
-
-  /** Executor-side counters; Spark merges them on the driver as tasks finish. */
-  static final class Counters implements Serializable {
-    private static final long serialVersionUID = 1L;
-
-    final LongAccumulator bytes;
-    final LongAccumulator tables;
-
-    Counters(SparkContext sc) {
-      bytes = sc.longAccumulator("ropeforge bytes written");
-      tables = sc.longAccumulator("ropeforge tables written");
-    }
-
-    /** Counters that only count locally, for code run outside a Spark job. */
-    Counters() {
-      bytes = new LongAccumulator();
-      tables = new LongAccumulator();
-    }
-
-    void addBytes(long n) {
-      bytes.add(n);
-    }
-
-    void tableDone() {
-      tables.add(1);
-    }
   }
 }

@@ -7,6 +7,7 @@ import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.ropeforge.io.HadoopConf;
+import org.ropeforge.spark.verify.OutputVerifier;
 
 /**
  * {@code jobs/ropeforge verify --out URI}: checks every output the manifest lists (see {@link OutputVerifier}).

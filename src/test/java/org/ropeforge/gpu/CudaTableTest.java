@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.ropeforge.bench.GpuParityMain;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.table.Dtype;

@@ -11,6 +11,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
+import org.ropeforge.spark.plan.OutputFormat;
 
 class CommandLineTest {
   @Test
@@ -20,7 +21,7 @@ class CommandLineTest {
     assertEquals(JobOptions.DEFAULTS, options);
     assertEquals("conf/sample-catalog", options.catalog());
     assertEquals("out", options.out());
-    assertEquals(Set.of("safetensors", "parquet"), options.formats());
+    assertEquals(Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), options.formats());
     assertEquals(0.0, options.maxErrorFraction());
   }
 
@@ -40,7 +41,7 @@ class CommandLineTest {
     assertEquals(Semantics.EXLLAMAV2, o.semantics());
     assertEquals("vllm", o.layout());
     assertEquals("bf16", o.dtype());
-    assertEquals(Set.of("safetensors"), o.formats());
+    assertEquals(Set.of(OutputFormat.SAFETENSORS), o.formats());
     assertFalse(o.parquetTables());
     assertTrue(o.overwrite());
     assertEquals(0.25, o.maxErrorFraction());

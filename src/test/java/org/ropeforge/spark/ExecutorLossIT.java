@@ -39,16 +39,16 @@ class ExecutorLossIT {
 
     try (StandaloneCluster cluster = new StandaloneCluster(work)) {
       cluster.start(2);
-      String cp = StandaloneCluster.sparkClasspath();
-      Process job = cluster.java("submit", List.of("-Xmx1g", "-cp", cp, "org.apache.spark.deploy.SparkSubmit",
-          "--master", cluster.masterUrl(), "--class", PrecomputeMain.class.getName(),
+      // The fault hooks are test classes: driver and executors get the test and main classes ahead of the
+      // application jar, and the driver runs the job through FaultyPrecomputeMain.
+      String cp = StandaloneCluster.sparkClasspath() + java.io.File.pathSeparator + StandaloneCluster.projectClasses();
+      Process job = cluster.java("submit", List.of("-Xmx1g", "-D" + FaultHooks.PID_DIR + "=" + pids,
+          "-D" + FaultHooks.CHUNK_DELAY_MS + "=300", "-cp", cp, "org.apache.spark.deploy.SparkSubmit",
+          "--master", cluster.masterUrl(), "--class", FaultyPrecomputeMain.class.getName(),
           "--conf", "spark.executor.extraClassPath=" + cp,
-          "--conf", "spark.executor.extraJavaOptions=-D" + TestHooks.ENABLED_PROPERTY + "=true",
           "--conf", "spark.driver.host=127.0.0.1",
           "--conf", "spark.executor.memory=768m",
           "--conf", "spark.ui.enabled=false",
-          "--conf", "spark.hadoop." + TestHooks.PID_DIR + "=" + pids,
-          "--conf", "spark.hadoop." + TestHooks.CHUNK_DELAY_MS + "=300",
           appJar.toString(), "--catalog", catalog.toString(), "--out", out.toString(), "--formats", "safetensors"),
           Map.of());
 

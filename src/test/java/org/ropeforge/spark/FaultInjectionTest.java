@@ -32,9 +32,15 @@ import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
 import org.ropeforge.hardening.MalformedCorpus;
 import org.ropeforge.io.Sha256;
+import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.write.SafetensorsTables;
+import org.ropeforge.spark.write.WriteHooks;
 
 /**
- * Faults during the write stage, injected through {@link TestHooks}: a write task that dies mid-write on its
+ * Faults during the write stage, injected through {@link FaultHooks}: a write task that dies mid-write on its
  * first attempt, and a driver killed mid-write and run again. Both must end with the bytes of a clean run.
  */
 class FaultInjectionTest {
@@ -62,12 +68,16 @@ class FaultInjectionTest {
 
   private static JobOptions options(Path catalog, Path out) {
     return new JobOptions(catalog.toString(), out.toString(), null, Precision.EXACT, Semantics.TRANSFORMERS,
-        "half", "f32", Set.of("safetensors"), false, false, 0.0);
+        Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS), false, false, 0.0);
   }
 
   private String run(Path catalog, Path out) {
+    return run(catalog, out, WriteHooks.NONE);
+  }
+
+  private String run(Path catalog, Path out, WriteHooks hooks) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = PrecomputeMain.runJob(spark, options(catalog, out), SafetensorsTables.FACTORY,
+    int exit = PrecomputeMain.runJob(spark, options(catalog, out), GpuOptions.OFF, SafetensorsTables.FACTORY, hooks,
         new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
     String text = err.toString(StandardCharsets.UTF_8);
     assertEquals(0, exit, text);
@@ -88,7 +98,7 @@ class FaultInjectionTest {
   static List<JsonNode> rowsWithoutStatus(Path out) throws IOException {
     List<JsonNode> rows = new ArrayList<>();
     for (String line : Files.readAllLines(out.resolve("manifest.jsonl"))) {
-      ObjectNode node = (ObjectNode) Manifest.JSON.readTree(line);
+      ObjectNode node = (ObjectNode) TestJson.JSON.readTree(line);
       node.remove("status");
       rows.add(node);
     }
@@ -111,14 +121,11 @@ class FaultInjectionTest {
         }
       }
     };
-    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     Path out = dir.resolve("out");
     spark.sparkContext().addSparkListener(listener);
-    hadoop.setLong(TestHooks.FAIL_FIRST_ATTEMPT_AFTER_BYTES, 1);
     try {
-      run(catalog, out);
+      run(catalog, out, new FaultHooks(1, null, 0));
     } finally {
-      hadoop.unset(TestHooks.FAIL_FIRST_ATTEMPT_AFTER_BYTES);
       spark.sparkContext().removeSparkListener(listener);
     }
 
@@ -191,10 +198,9 @@ class FaultInjectionTest {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(StandaloneCluster.jvmFlags());
-    command.addAll(List.of("-Xmx1g", "-D" + TestHooks.ENABLED_PROPERTY + "=true",
-        "-cp", System.getProperty("java.class.path"), PrecomputeMain.class.getName(),
+    command.addAll(List.of("-Xmx1g", "-D" + FaultHooks.CHUNK_DELAY_MS + "=500",
+        "-cp", System.getProperty("java.class.path"), FaultyPrecomputeMain.class.getName(),
         "--master", "local[2]", "--conf", "spark.ui.enabled=false",
-        "--conf", "spark.hadoop." + TestHooks.CHUNK_DELAY_MS + "=500",
         "--catalog", catalog.toString(), "--out", out.toString(), "--formats", "safetensors"));
     return new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("driver.log").toFile()).start();

@@ -17,6 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.write.SafetensorsTables;
 
 /**
  * The job end to end on local[2] with the real tables: the golden configs through a manifest catalog, every
@@ -39,7 +43,7 @@ class GoldenJobTest {
     Path catalog = GoldenOutputs.writeManifestCatalog(dir.resolve("catalog"), records);
     Path out = dir.resolve("out");
     JobOptions options = new JobOptions(catalog.toString(), out.toString(), null, Precision.EXACT,
-        Semantics.TRANSFORMERS, "half", "f32", Set.of("safetensors", "parquet"), false, false, 0.0);
+        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), false, false, 0.0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     assertEquals(0, run(options, err), err.toString(StandardCharsets.UTF_8));
@@ -69,7 +73,7 @@ class GoldenJobTest {
     Path catalog = GoldenOutputs.writeManifestCatalog(dir.resolve("catalog"), records);
     Path out = dir.resolve("out");
     JobOptions options = new JobOptions(catalog.toString(), out.toString(), null, Precision.TORCH,
-        Semantics.TRANSFORMERS, "half", "f32", Set.of("safetensors"), false, false, 0.0);
+        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS), false, false, 0.0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     assertEquals(0, run(options, err), err.toString(StandardCharsets.UTF_8));
@@ -86,7 +90,7 @@ class GoldenJobTest {
     Path catalog = GoldenOutputs.writeManifestCatalog(dir.resolve("catalog"), records);
     Path out = dir.resolve("out");
     JobOptions options = new JobOptions(catalog.toString(), out.toString(), null, Precision.EXACT,
-        Semantics.TRANSFORMERS, "half", "f32", Set.of("safetensors", "parquet"), true, false, 0.0);
+        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), true, false, 0.0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     assertEquals(0, run(options, err), err.toString(StandardCharsets.UTF_8));

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.ropeforge.config.GoldenRecords;
+import org.ropeforge.spark.output.OutputPaths;
 
 /**
  * The golden reference data as a catalog, and the check of the job's safetensors outputs against it through
@@ -56,7 +57,7 @@ final class GoldenOutputs {
     for (Map.Entry<String, TreeSet<Long>> e : lengths.entrySet()) {
       String file = e.getKey().substring("golden/".length()) + ".json";
       Files.write(dir.resolve("configs").resolve(file), configs.get(e.getKey()));
-      ObjectNode line = Manifest.JSON.createObjectNode();
+      ObjectNode line = TestJson.JSON.createObjectNode();
       line.put("model_id", e.getKey());
       line.put("config", "configs/" + file);
       e.getValue().forEach(line.putArray("context_lengths")::add);
@@ -96,7 +97,7 @@ final class GoldenOutputs {
     String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(process.waitFor(120, TimeUnit.SECONDS), "reader finished");
     assertEquals(0, process.exitValue(), "independent reader failed: " + err);
-    return Manifest.JSON.readTree(out);
+    return TestJson.JSON.readTree(out);
   }
 
   /**

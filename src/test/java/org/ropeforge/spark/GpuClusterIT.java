@@ -60,7 +60,7 @@ class GpuClusterIT {
     Set<String> addresses = new TreeSet<>();
     int tables = 0;
     for (String text : Files.readAllLines(out.resolve("manifest.jsonl"))) {
-      JsonNode line = Manifest.JSON.readTree(text);
+      JsonNode line = TestJson.JSON.readTree(text);
       assertEquals("ok", line.get("status").asText(), text);
       for (JsonNode table : line.get("tables")) {
         assertEquals("cpu", table.get("device").asText(), text);

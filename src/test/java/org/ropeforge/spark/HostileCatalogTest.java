@@ -26,6 +26,13 @@ import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
 import org.ropeforge.hardening.MalformedCorpus;
 import org.ropeforge.io.Sha256;
+import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.plan.Problem;
+import org.ropeforge.spark.write.SafetensorsTables;
+import org.ropeforge.spark.plan.ModelIds;
 
 /**
  * The generated corpus of malformed configs, hostile model ids and duplicates, mixed with good configs, through
@@ -63,7 +70,7 @@ class HostileCatalogTest {
   private record Bad(String id, String field, String rule, boolean hasValue) {}
 
   private static String line(String id, String config, long... lengths) {
-    ObjectNode node = Manifest.JSON.createObjectNode().put("model_id", id).put("config", config);
+    ObjectNode node = TestJson.JSON.createObjectNode().put("model_id", id).put("config", config);
     var array = node.putArray("context_lengths");
     for (long l : lengths) {
       array.add(l);
@@ -175,7 +182,7 @@ class HostileCatalogTest {
 
   private static Run run(Path catalog, Path out) {
     JobOptions options = new JobOptions(catalog.toString(), out.toString(), null, Precision.EXACT,
-        Semantics.TRANSFORMERS, "half", "f32", Set.of("safetensors"), false, false, 0.0);
+        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS), false, false, 0.0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = PrecomputeMain.runJob(SharedSpark.session(), options, SafetensorsTables.FACTORY,
         new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -185,7 +192,7 @@ class HostileCatalogTest {
   private static List<JsonNode> manifest(Path out) throws IOException {
     List<JsonNode> rows = new ArrayList<>();
     for (String line : Files.readAllLines(out.resolve("manifest.jsonl"))) {
-      rows.add(Manifest.JSON.readTree(line));
+      rows.add(TestJson.JSON.readTree(line));
     }
     return rows;
   }
@@ -217,6 +224,6 @@ class HostileCatalogTest {
   }
 
   private static String printable(String id) {
-    return Normalizer.printable(id.length() > 60 ? id.substring(0, 60) + "..." : id);
+    return Problem.printable(id.length() > 60 ? id.substring(0, 60) + "..." : id);
   }
 }

@@ -21,6 +21,10 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ropeforge.io.Sha256;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.write.FakeTables;
 
 /**
  * The job's plumbing on a local SparkSession with {@link FakeTables}: a mixed catalog of good and malformed
@@ -46,21 +50,21 @@ class PipelineTest {
   private Run run(JobOptions options) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = PrecomputeMain.runJob(spark, options, (layout, dtype, precision, semantics) -> new FakeTables(),
+    int exit = PrecomputeMain.runJob(spark, options, FakeTables.FACTORY,
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private JobOptions options(double maxErrorFraction, boolean overwrite) {
     return new JobOptions(dir.resolve("catalog").toString(), dir.resolve("out").toString(),
-        new long[] {16, 128}, JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, "half", "f32",
-        Set.of("safetensors", "parquet"), false, overwrite, maxErrorFraction);
+        new long[] {16, 128}, JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, Layout.HALF, Dtype.F32,
+        Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), false, overwrite, maxErrorFraction);
   }
 
   private List<JsonNode> manifest() throws IOException {
     List<JsonNode> lines = new ArrayList<>();
     for (String line : Files.readAllLines(dir.resolve("out/manifest.jsonl"))) {
-      lines.add(Manifest.JSON.readTree(line));
+      lines.add(TestJson.JSON.readTree(line));
     }
     return lines;
   }
@@ -152,7 +156,7 @@ class PipelineTest {
         "{\"model_id\": \"/abs/olute\", \"config\": \"catalog/llama.json\"}",
         "{\"model_id\": \"ok/model\", \"config\": \"catalog/llama.json\", \"context_lengths\": [32]}"));
     JobOptions options = new JobOptions(dir.resolve("catalog.jsonl").toString(), dir.resolve("out").toString(),
-        null, JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, "half", "f32", Set.of("safetensors"),
+        null, JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS),
         false, false, 1.0);
 
     Run run = run(options);

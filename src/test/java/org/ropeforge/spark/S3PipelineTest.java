@@ -25,6 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ropeforge.io.AtomicOutput;
 import org.ropeforge.io.HadoopConf;
 import org.ropeforge.io.Sha256;
+import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.write.SafetensorsTables;
 
 /** Catalog and outputs on s3a:// against S3Proxy on loopback: listing, writing, visibility, re-run. */
 class S3PipelineTest {
@@ -95,8 +100,8 @@ class S3PipelineTest {
     put("catalog/bad/broken/config.json", "[1, 2".getBytes(StandardCharsets.UTF_8));
     String out = "s3a://" + bucket + "/out";
     JobOptions options = new JobOptions("s3a://" + bucket + "/catalog", out, null,
-        JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, "half", "f32",
-        Set.of("safetensors", "parquet"), true, false, 0.5);
+        JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, Layout.HALF, Dtype.F32,
+        Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), true, false, 0.5);
 
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = PrecomputeMain.runJob(spark, options, SafetensorsTables.FACTORY,
@@ -105,7 +110,7 @@ class S3PipelineTest {
     assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
     List<JsonNode> lines = new ArrayList<>();
     for (String line : new String(get(out + "/manifest.jsonl"), StandardCharsets.UTF_8).split("\n")) {
-      lines.add(Manifest.JSON.readTree(line));
+      lines.add(TestJson.JSON.readTree(line));
     }
     assertEquals(List.of("bad/broken", "org/llama", "org/llama-long"),
         lines.stream().map(l -> l.get("model_id").asText()).toList());

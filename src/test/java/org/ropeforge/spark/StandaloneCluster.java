@@ -38,6 +38,14 @@ final class StandaloneCluster implements AutoCloseable {
         .collect(Collectors.joining(java.io.File.pathSeparator));
   }
 
+  /** The project's main and test classes, which {@link #sparkClasspath()} leaves out. */
+  static String projectClasses() {
+    return Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(entry -> entry.endsWith("/target/classes") || entry.endsWith("/target/test-classes")
+            || entry.matches(".*/target/ropeforge-[^/]*\\.jar"))
+        .collect(Collectors.joining(java.io.File.pathSeparator));
+  }
+
   static List<String> jvmFlags() throws IOException {
     return Files.readAllLines(Path.of("conf/jvm-flags")).stream()
         .map(String::trim).filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
@@ -105,7 +113,7 @@ final class StandaloneCluster implements AutoCloseable {
       c.setConnectTimeout(1000);
       c.setReadTimeout(2000);
       try (InputStream in = c.getInputStream()) {
-        JsonNode node = Manifest.JSON.readTree(in);
+        JsonNode node = TestJson.JSON.readTree(in);
         return node.path("aliveworkers").asInt(0);
       }
     } catch (IOException notYet) {

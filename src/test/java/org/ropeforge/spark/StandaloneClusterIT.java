@@ -53,7 +53,7 @@ class StandaloneClusterIT {
 
     List<JsonNode> lines = new ArrayList<>();
     for (String line : Files.readAllLines(out.resolve("manifest.jsonl"))) {
-      lines.add(Manifest.JSON.readTree(line));
+      lines.add(TestJson.JSON.readTree(line));
     }
     JsonNode broken = lines.stream().filter(l -> l.get("model_id").asText().equals("broken/model"))
         .findFirst().orElseThrow();

@@ -28,6 +28,11 @@ import org.ropeforge.core.Semantics;
 import org.ropeforge.format.Safetensors;
 import org.ropeforge.hardening.MalformedCorpus;
 import org.ropeforge.io.Sha256;
+import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.write.SafetensorsTables;
 
 /**
  * {@code verify} on a real output root: clean passes; each kind of damage fails with exit 1 and a line that
@@ -51,7 +56,7 @@ class VerifyTest {
         "{\"model_id\": \"org/gemma\", \"config\": \"configs/gemma.json\", \"context_lengths\": [64]}"));
     clean = dir.resolve("clean");
     JobOptions options = new JobOptions(catalog.toString(), clean.toString(), null, Precision.EXACT,
-        Semantics.TRANSFORMERS, "neox", "bf16", Set.of("safetensors"), false, false, 0.0);
+        Semantics.TRANSFORMERS, Layout.NEOX, Dtype.BF16, Set.of(OutputFormat.SAFETENSORS), false, false, 0.0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = PrecomputeMain.runJob(SharedSpark.session(), options, SafetensorsTables.FACTORY,
         new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -88,10 +93,10 @@ class VerifyTest {
     Path manifest = root.resolve("manifest.jsonl");
     List<String> lines = new ArrayList<>();
     for (String line : Files.readAllLines(manifest)) {
-      ObjectNode node = (ObjectNode) Manifest.JSON.readTree(line);
+      ObjectNode node = (ObjectNode) TestJson.JSON.readTree(line);
       JsonNode files = node.path("files");
       lines.add(files.size() == 1 && files.get(0).path("path").asText().equals(file)
-          ? Manifest.JSON.writeValueAsString(edit.apply(node)) : line);
+          ? TestJson.JSON.writeValueAsString(edit.apply(node)) : line);
     }
     Files.write(manifest, lines);
   }

@@ -1,0 +1,404 @@
+package org.ropeforge.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.ropeforge.config.CatalogEntry;
+import org.ropeforge.config.CatalogManifest;
+import org.ropeforge.config.ConfigBytes;
+import org.ropeforge.config.ModelConfig;
+import org.ropeforge.config.RopeResolver;
+import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.Precision;
+import org.ropeforge.core.Semantics;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.core.table.RopeTable;
+import org.ropeforge.core.table.TableOptions;
+import org.ropeforge.core.table.TablePart;
+import org.ropeforge.gpu.CudaDevice;
+import org.ropeforge.gpu.CudaTable;
+import org.ropeforge.gpu.CudaUnavailableException;
+
+/**
+ * Compares the CUDA kernel with the CPU kernel byte for byte, and measures both, without Spark: a thin
+ * classpath (these classes, Jackson, JCuda) and a JDK 17 runtime with jdk.incubator.vector are enough.
+ *
+ * <pre>
+ * parity: GpuParityMain parity --catalog conf/sample-catalog.jsonl --length 1048576
+ *             [--models ID,..] [--semantics transformers,exllamav2] [--precisions exact,torch]
+ *             [--layouts half,neox,gptj,vllm] [--dtypes f32,f16,bf16,f64] [--device 0] [--threads N]
+ * bench:  GpuParityMain bench --catalog conf/sample-catalog.jsonl --models ID --length 1048576
+ *             [--precisions ..] [--layouts ..] [--dtypes ..] [--device 0] [--threads N] [--repeats 5]
+ * </pre>
+ *
+ * <p>Parity resolves every model at the length, keeps the distinct layer tables, and generates every row of each
+ * on both kernels in chunks, counting the values whose bytes differ and their largest distance in units in the
+ * last place of the dtype. The GPU buffer is poisoned before each chunk, so an unwritten value is a difference.
+ * Exit status 0 when exact mode meets the bar (identical, or at most 1 ulp in at most 1e-6 of the values), 1
+ * when it does not, 2 on a usage error, 3 when no CUDA device can be opened. Torch mode is reported, not judged.
+ */
+public final class GpuParityMain {
+  /** Rows compared per step: big enough to amortise a launch and a copy, small enough for 16 threads' buffers. */
+  private static final int CHUNK_BYTES = 16 << 20;
+  private static final byte POISON = (byte) 0xA5;
+
+  private final PrintStream out;
+  private final Map<String, String> args;
+
+  private GpuParityMain(Map<String, String> args, PrintStream out) {
+    this.args = args;
+    this.out = out;
+  }
+
+  public static void main(String[] argv) throws Exception {
+    if (argv.length == 0 || !(argv[0].equals("parity") || argv[0].equals("bench"))) {
+      System.err.println("usage: GpuParityMain parity|bench --catalog MANIFEST.jsonl --length N [options]");
+      System.exit(2);
+    }
+    Map<String, String> args = new LinkedHashMap<>();
+    for (int i = 1; i < argv.length; i += 2) {
+      if (!argv[i].startsWith("--") || i + 1 >= argv.length) {
+        System.err.println("GpuParityMain: expected --option value, got '" + argv[i] + "'");
+        System.exit(2);
+      }
+      args.put(argv[i].substring(2), argv[i + 1]);
+    }
+    CudaDevice device;
+    try {
+      device = CudaDevice.open(Integer.parseInt(args.getOrDefault("device", "0")));
+    } catch (CudaUnavailableException e) {
+      System.err.println("GpuParityMain: " + e.getMessage());
+      System.exit(3);
+      return;
+    }
+    GpuParityMain main = new GpuParityMain(args, System.out);
+    main.out.println("device: " + device + ", " + Runtime.getRuntime().availableProcessors() + " CPU cores");
+    boolean ok = argv[0].equals("parity") ? main.parity(device) : main.bench(device);
+    System.exit(ok ? 0 : 1);
+  }
+
+  /** One table to compare: a layer at a precision, stored with some options. */
+  private record Job(String label, LayerRope layer, TableOptions options, long rows) {}
+
+  /** Differences found in one table or summed over several. */
+  private static final class Tally {
+    long tables;
+    long values;
+    long differing;
+    long maxUlps;
+    String firstDifference;
+
+    synchronized void add(Tally other) {
+      tables += other.tables;
+      values += other.values;
+      differing += other.differing;
+      maxUlps = Math.max(maxUlps, other.maxUlps);
+      if (firstDifference == null) {
+        firstDifference = other.firstDifference;
+      }
+    }
+
+    /** The bar of exact mode: identical, or at most 1 ulp apart in at most 1e-6 of the values. */
+    boolean meetsBar() {
+      return differing == 0 || (maxUlps <= 1 && differing <= 1e-6 * values);
+    }
+  }
+
+  private boolean parity(CudaDevice device) throws Exception {
+    long length = Long.parseLong(require("length"));
+    List<Job> jobs = jobs(length);
+    int threads = threads();
+    out.printf(Locale.ROOT, "parity: %d tables of %d rows on %d threads%n", jobs.size(), length, threads);
+    Map<String, Tally> byGroup = new LinkedHashMap<>();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    long start = System.nanoTime();
+    try {
+      List<Future<Tally>> results = new ArrayList<>();
+      for (Job job : jobs) {
+        results.add(pool.submit(() -> compare(device, job)));
+      }
+      for (int i = 0; i < jobs.size(); i++) {
+        Job job = jobs.get(i);
+        Tally tally = results.get(i).get();
+        String group = job.options().precision().cliName() + " " + job.options().layout().cliName() + " "
+            + job.options().dtype().cliName();
+        byGroup.computeIfAbsent(group, g -> new Tally()).add(tally);
+        if (tally.differing > 0) {
+          out.printf(Locale.ROOT, "  %s %s: %d of %d values differ, max %d ulp, first %s%n", group, job.label(),
+              tally.differing, tally.values, tally.maxUlps, tally.firstDifference);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    out.println();
+    out.println("precision layout dtype | tables | values | differing | max ulp");
+    Tally exact = new Tally();
+    Tally torch = new Tally();
+    for (Map.Entry<String, Tally> e : byGroup.entrySet()) {
+      Tally t = e.getValue();
+      out.printf(Locale.ROOT, "%-22s | %6d | %14d | %9d | %d%n", e.getKey(), t.tables, t.values, t.differing,
+          t.maxUlps);
+      (e.getKey().startsWith(Precision.EXACT.cliName()) ? exact : torch).add(t);
+    }
+    out.printf(Locale.ROOT, "exact: %d tables, %d values, %d differing (max %d ulp): %s%n", exact.tables,
+        exact.values, exact.differing, exact.maxUlps, exact.meetsBar() ? "PASS" : "FAIL");
+    out.printf(Locale.ROOT, "torch: %d tables, %d values, %d differing (max %d ulp), reported only%n",
+        torch.tables, torch.values, torch.differing, torch.maxUlps);
+    out.printf(Locale.ROOT, "parity took %.1f s%n", seconds);
+    return exact.meetsBar();
+  }
+
+  private static final ThreadLocal<byte[][]> BUFFERS =
+      ThreadLocal.withInitial(() -> new byte[][] {new byte[CHUNK_BYTES], new byte[CHUNK_BYTES]});
+
+  private Tally compare(CudaDevice device, Job job) {
+    RopeTable cpu = RopeTable.of(job.layer(), job.options());
+    byte[][] buffers = BUFFERS.get();
+    byte[] expected = buffers[0];
+    byte[] actual = buffers[1];
+    ByteBuffer expectedView = ByteBuffer.wrap(expected).order(ByteOrder.LITTLE_ENDIAN);
+    int size = job.options().dtype().size();
+    int rowValues = cpu.rowBytes() / size;
+    int chunkRows = CHUNK_BYTES / cpu.rowBytes();
+    Tally tally = new Tally();
+    tally.tables = 1;
+    try (CudaTable gpu = CudaTable.of(device, RopeTable.of(job.layer(), job.options()))) {
+      for (TablePart part : job.options().layout().parts()) {
+        for (long from = 0; from < job.rows(); from += chunkRows) {
+          long to = Math.min(job.rows(), from + chunkRows);
+          int bytes = (int) ((to - from) * cpu.rowBytes());
+          expectedView.clear();
+          cpu.fill(part, from, to, expectedView);
+          Arrays.fill(actual, 0, bytes, POISON);
+          gpu.fill(part, from, to, actual);
+          tally.values += bytes / size;
+          int at = Arrays.mismatch(expected, 0, bytes, actual, 0, bytes);
+          while (at >= 0) {
+            int value = at / size;
+            long ulps = ulps(expected, actual, value * size, job.options().dtype());
+            tally.differing++;
+            tally.maxUlps = Math.max(tally.maxUlps, ulps);
+            if (tally.firstDifference == null) {
+              tally.firstDifference = String.format(Locale.ROOT, "%s row %d column %d", part.tensorName(),
+                  from + value / rowValues, value % rowValues);
+            }
+            int next = (value + 1) * size;
+            if (next >= bytes) {
+              break;
+            }
+            int rest = Arrays.mismatch(expected, next, bytes, actual, next, bytes);
+            at = rest < 0 ? -1 : next + rest;
+          }
+        }
+      }
+    }
+    return tally;
+  }
+
+  /** Distance between two little-endian values of {@code dtype} in units in the last place. */
+  public static long ulps(byte[] a, byte[] b, int at, Dtype dtype) {
+    ByteBuffer x = ByteBuffer.wrap(a).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer y = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    return switch (dtype) {
+      case F64 -> Math.abs(ordered(x.getLong(at), Long.SIZE) - ordered(y.getLong(at), Long.SIZE));
+      case F32 -> Math.abs(ordered(x.getInt(at), Integer.SIZE) - ordered(y.getInt(at), Integer.SIZE));
+      case F16, BF16 -> Math.abs(ordered(x.getShort(at), Short.SIZE) - ordered(y.getShort(at), Short.SIZE));
+    };
+  }
+
+  /** Sign-magnitude bits of a binary float of {@code bits} bits mapped to a line where neighbours differ by 1. */
+  private static long ordered(long raw, int bits) {
+    long signBit = 1L << (bits - 1);
+    long value = bits == Long.SIZE ? raw : raw & ((1L << bits) - 1);
+    long magnitude = value & (signBit - 1);
+    // Saturating at 2^62 keeps the difference of two doubles of opposite sign from overflowing.
+    return (value & signBit) != 0 ? -Math.min(magnitude, 1L << 62) : Math.min(magnitude, 1L << 62);
+  }
+
+  private boolean bench(CudaDevice device) throws Exception {
+    long rows = Long.parseLong(require("length"));
+    int repeats = Integer.parseInt(args.getOrDefault("repeats", "5"));
+    int threads = threads();
+    List<Job> jobs = jobs(rows);
+    out.println("precision layout dtype | table | CPU 1 thread | CPU " + threads
+        + " threads | GPU kernel | GPU to host  (Gvalues/s; GB/s (ms))");
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (Job job : jobs) {
+        benchOne(device, pool, job, repeats, threads);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    return true;
+  }
+
+  private void benchOne(CudaDevice device, ExecutorService pool, Job job, int repeats, int threads) {
+    long rows = job.rows();
+    long values = 0;
+    RopeTable probe = RopeTable.of(job.layer(), job.options());
+    for (TablePart part : job.options().layout().parts()) {
+      values += rows * probe.rowBytes() / job.options().dtype().size();
+    }
+    long bytes = values * job.options().dtype().size();
+    double cpuOne = median(repeats, () -> cpuRun(pool, job, 1));
+    double cpuAll = median(repeats, () -> cpuRun(pool, job, threads));
+    double gpuKernel;
+    double gpuHost;
+    try (CudaTable gpu = CudaTable.of(device, RopeTable.of(job.layer(), job.options()))) {
+      gpuKernel = median(repeats, () -> {
+        for (TablePart part : job.options().layout().parts()) {
+          gpu.compute(part, 0, rows);
+        }
+      });
+      byte[] host = new byte[CHUNK_BYTES * 4];
+      int chunkRows = host.length / probe.rowBytes();
+      gpuHost = median(repeats, () -> {
+        for (TablePart part : job.options().layout().parts()) {
+          for (long from = 0; from < rows; from += chunkRows) {
+            gpu.fill(part, from, Math.min(rows, from + chunkRows), host);
+          }
+        }
+      });
+    }
+    out.printf(Locale.ROOT, "%s %s %s | %s | %s | %s | %s | %s%n", job.options().precision().cliName(),
+        job.options().layout().cliName(), job.options().dtype().cliName(), job.label(),
+        rate(values, bytes, cpuOne), rate(values, bytes, cpuAll), rate(values, bytes, gpuKernel),
+        rate(values, bytes, gpuHost));
+  }
+
+  private static String rate(long values, long bytes, double seconds) {
+    return String.format(Locale.ROOT, "%.2f; %.1f (%.1f ms)", values / seconds / 1e9, bytes / seconds / 1e9,
+        seconds * 1e3);
+  }
+
+  /** Every row of the job's table on {@code threads} threads, each with its own generator and buffer. */
+  private static void cpuRun(ExecutorService pool, Job job, int threads) {
+    long rows = job.rows();
+    List<Future<?>> parts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      long from = rows * t / threads;
+      long to = rows * (t + 1) / threads;
+      parts.add(pool.submit(() -> {
+        RopeTable table = RopeTable.of(job.layer(), job.options());
+        ByteBuffer buffer = ByteBuffer.wrap(BUFFERS.get()[0]).order(ByteOrder.LITTLE_ENDIAN);
+        int chunkRows = CHUNK_BYTES / table.rowBytes();
+        for (TablePart part : job.options().layout().parts()) {
+          for (long row = from; row < to; row += chunkRows) {
+            buffer.clear();
+            table.fill(part, row, Math.min(to, row + chunkRows), buffer);
+          }
+        }
+      }));
+    }
+    for (Future<?> part : parts) {
+      try {
+        part.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while timing the CPU kernel", e);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("The CPU kernel failed: " + e.getCause(), e.getCause());
+      }
+    }
+  }
+
+  /** Median seconds of {@code repeats} runs after one warm-up run. */
+  private static double median(int repeats, Runnable run) {
+    run.run();
+    double[] seconds = new double[repeats];
+    for (int i = 0; i < repeats; i++) {
+      long start = System.nanoTime();
+      run.run();
+      seconds[i] = (System.nanoTime() - start) / 1e9;
+    }
+    Arrays.sort(seconds);
+    return seconds[repeats / 2];
+  }
+
+  /** The distinct tables of the catalog's models at {@code length}, for every requested combination. */
+  private List<Job> jobs(long length) throws IOException {
+    Path manifest = Path.of(require("catalog"));
+    Set<String> models = args.containsKey("models") ? Set.of(args.get("models").split(",")) : null;
+    List<Job> jobs = new ArrayList<>();
+    for (String precisionName : list("precisions", "exact")) {
+      Precision precision = Precision.parse(precisionName);
+      Map<LayerRope, String> layers = new LinkedHashMap<>();
+      for (String semanticsName : list("semantics", "transformers")) {
+        Semantics semantics = Semantics.parse(semanticsName);
+        List<CatalogEntry> entries;
+        try (InputStream in = Files.newInputStream(manifest)) {
+          entries = CatalogManifest.readAll(in, manifest.getFileName().toString());
+        }
+        for (CatalogEntry entry : entries) {
+          if (!entry.usable()) {
+            throw new IllegalArgumentException(entry.defect().message());
+          }
+          if (models != null && !models.contains(entry.modelId())) {
+            continue;
+          }
+          byte[] json;
+          Path configPath = manifest.toAbsolutePath().getParent().resolve(entry.config());
+          try (InputStream in = Files.newInputStream(configPath)) {
+            json = ConfigBytes.read(in, Files.size(configPath)).bytes();
+          }
+          ModelConfig config = RopeResolver.parse(entry.modelId(), json);
+          RopeResolver.Options options = RopeResolver.Options.DEFAULT.withSemantics(semantics)
+              .withPrecision(precision);
+          for (LayerRope layer : RopeResolver.resolve(config, length, options).layers()) {
+            // Tables do not depend on the layer-type label: keep one per distinct set of parameters.
+            layers.putIfAbsent(layer.withLayerType(null), entry.modelId() + "/" + semanticsName
+                + (layer.layerType() == null ? "" : "/" + layer.layerType()));
+          }
+        }
+      }
+      for (String layoutName : list("layouts", "half")) {
+        for (String dtypeName : list("dtypes", "f32")) {
+          TableOptions options = new TableOptions(Layout.parse(layoutName), Dtype.parse(dtypeName), precision);
+          for (Map.Entry<LayerRope, String> layer : layers.entrySet()) {
+            jobs.add(new Job(layer.getValue(), layer.getKey(), options, length));
+          }
+        }
+      }
+    }
+    if (jobs.isEmpty()) {
+      throw new IllegalArgumentException("No table selected: check --models against the catalog");
+    }
+    return jobs;
+  }
+
+  private Set<String> list(String key, String fallback) {
+    return new LinkedHashSet<>(Arrays.asList(args.getOrDefault(key, fallback).split(",")));
+  }
+
+  private int threads() {
+    return Integer.parseInt(args.getOrDefault("threads",
+        String.valueOf(Runtime.getRuntime().availableProcessors())));
+  }
+
+  private String require(String key) {
+    String value = args.get(key);
+    if (value == null) {
+      throw new IllegalArgumentException("Missing --" + key);
+    }
+    return value;
+  }
+}

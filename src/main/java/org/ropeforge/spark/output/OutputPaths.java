@@ -1,0 +1,17 @@
+package org.ropeforge.spark.output;
+
+/** Where each output lives below the output root. Model ids are checked by the plan's ModelIds first. */
+public final class OutputPaths {
+  public static final String SAFETENSORS = "safetensors";
+  public static final String MANIFEST = "manifest.jsonl";
+  public static final String PARAMS = "parquet/params";
+  public static final String TABLES = "parquet/tables";
+  /** Written last; its presence says the manifest and every output it lists are complete. */
+  public static final String COMPLETE_MARKER = "_ROPEFORGE_COMPLETE";
+
+  private OutputPaths() {}
+
+  public static String safetensors(String modelId, long contextLength) {
+    return SAFETENSORS + "/" + modelId + "/rope-" + contextLength + ".safetensors";
+  }
+}

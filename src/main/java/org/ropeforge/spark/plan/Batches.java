@@ -1,0 +1,58 @@
+package org.ropeforge.spark.plan;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.table.TableOptions;
+
+/**
+ * Cuts the targets of one table spec into write tasks. Groups are split by files, never a file by rows: each
+ * file's SHA-256 needs its bytes in order and an object store takes a file as one upload (see the README).
+ */
+public final class Batches {
+  /** A write task streams to at most this many files at once; S3A buffers one block per open file. */
+  public static final int MAX_FILES_PER_TASK = 64;
+
+  /** A write task writes about this many bytes at most, so that big groups spread over the executors. */
+  public static final long MAX_BYTES_PER_TASK = 1L << 30;
+
+  private Batches() {}
+
+  /** Targets of one spec in batches of at most {@code maxFiles} files and about {@code maxBytes} table bytes. */
+  public static List<List<Target>> of(List<Target> targets, int maxFiles, long maxBytes, TableOptions tables) {
+    List<Target> sorted = new ArrayList<>(targets);
+    sorted.sort(Comparator.comparing(Target::modelId).thenComparingLong(Target::contextLength));
+    List<List<Target>> batches = new ArrayList<>();
+    List<Target> current = new ArrayList<>();
+    long bytes = 0;
+    for (Target target : sorted) {
+      long size = tableBytes(target, tables);
+      if (!current.isEmpty() && (current.size() >= maxFiles || bytes + size > maxBytes)) {
+        batches.add(current);
+        current = new ArrayList<>();
+        bytes = 0;
+      }
+      current.add(target);
+      bytes += size;
+    }
+    if (!current.isEmpty()) {
+      batches.add(current);
+    }
+    return batches;
+  }
+
+  /** The table bytes of a target's file: every layer's tensors, without header and frequencies. */
+  public static long tableBytes(Target target, TableOptions tables) {
+    long bytes = 0;
+    for (LayerRope layer : target.layers()) {
+      bytes += rowBytes(layer, tables) * tables.layout().parts().size() * target.contextLength();
+    }
+    return bytes;
+  }
+
+  /** Bytes of one row of one tensor of {@code layer}'s table. */
+  public static long rowBytes(LayerRope layer, TableOptions tables) {
+    return (long) tables.layout().rowWidth(layer.rotaryDim()) * tables.dtype().size();
+  }
+}

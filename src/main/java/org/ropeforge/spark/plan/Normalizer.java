@@ -1,0 +1,131 @@
+package org.ropeforge.spark.plan;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.ropeforge.BuildInfo;
+import org.ropeforge.config.CatalogEntry;
+import org.ropeforge.config.CatalogManifest;
+import org.ropeforge.config.ConfigBytes;
+import org.ropeforge.config.ModelConfig;
+import org.ropeforge.config.RopeResolver;
+import org.ropeforge.core.ResolvedRope;
+import org.ropeforge.core.RopeConfigException;
+import org.ropeforge.io.HadoopConf;
+import org.ropeforge.io.Sha256;
+
+/**
+ * Runs on executors: reads one catalog entry's config, parses it once and resolves it at every context
+ * length. Every failure becomes an error {@link Target}, so that one bad config never stops the others.
+ */
+public final class Normalizer implements Serializable {
+  private static final long serialVersionUID = 2L;
+
+  private final HadoopConf conf;
+  private final OutputSettings settings;
+  private final List<Long> defaultContextLengths;
+
+  /**
+   * @param defaultContextLengths lengths for entries that name none; empty for each model's own
+   */
+  public Normalizer(HadoopConf conf, OutputSettings settings, List<Long> defaultContextLengths) {
+    this.conf = conf;
+    this.settings = settings;
+    this.defaultContextLengths = List.copyOf(defaultContextLengths);
+  }
+
+  private RopeResolver.Options resolverOptions() {
+    return RopeResolver.Options.DEFAULT.withSemantics(settings.semantics()).withPrecision(settings.precision());
+  }
+
+  public List<Target> normalize(CatalogEntry entry) {
+    if (!entry.usable()) {
+      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, null,
+          Problem.of(entry.defect())));
+    }
+    String idProblem = ModelIds.problem(entry.modelId());
+    if (idProblem != null) {
+      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, null,
+          new Problem("model_id", entry.modelId(),
+              "Model id '" + Problem.printable(entry.modelId()) + "' " + idProblem)));
+    }
+    ConfigBytes bytes;
+    try {
+      bytes = read(entry.config());
+    } catch (IOException | RuntimeException e) {
+      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, null,
+          Problem.of("config", entry.config(), "Cannot read config", e)));
+    }
+    ModelConfig config;
+    List<Long> lengths;
+    try {
+      config = RopeResolver.parse(entry.modelId(), bytes.bytes());
+      lengths = !entry.contextLengths().isEmpty() ? entry.contextLengths()
+          : !defaultContextLengths.isEmpty() ? defaultContextLengths
+          : config.defaultContextLengths();
+    } catch (RopeConfigException e) {
+      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
+          Problem.of(e)));
+    } catch (RuntimeException e) {
+      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
+          Problem.of("", null, "Cannot parse config", e)));
+    }
+    List<Target> targets = new ArrayList<>(lengths.size());
+    for (long length : lengths.stream().distinct().sorted().toList()) {
+      targets.add(resolve(entry, config, bytes.sha256(), length));
+    }
+    // A config that fails the same way at every length is one bad config: one error row, not one per length.
+    boolean sameFailure = targets.stream().allMatch(t -> !t.ok() && t.error().equals(targets.get(0).error()));
+    if (targets.size() > 1 && sameFailure) {
+      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
+          targets.get(0).error()));
+    }
+    return targets;
+  }
+
+  /**
+   * The target of one (model, length) as a run with these settings planned it: what verify checks a listed
+   * output against. The config is read again, so a config changed since the run shows as a different hash.
+   */
+  public Target rederive(String modelId, String configUri, long contextLength) {
+    return normalize(CatalogEntry.of(modelId, configUri, List.of(contextLength))).get(0);
+  }
+
+  private Target resolve(CatalogEntry entry, ModelConfig config, String configSha, long length) {
+    try {
+      String lengthProblem = CatalogManifest.contextLengthProblem(length);
+      if (lengthProblem != null) {
+        throw new IllegalArgumentException(lengthProblem);
+      }
+      ResolvedRope resolved = RopeResolver.resolve(config, length, resolverOptions());
+      return new Target(entry.modelId(), length, entry.config(), configSha,
+          fingerprint(entry.modelId(), configSha, length), resolved.layers(), null);
+    } catch (RopeConfigException e) {
+      return Target.failed(entry.modelId(), entry.config(), length, configSha, Problem.of(e));
+    } catch (RuntimeException e) {
+      return Target.failed(entry.modelId(), entry.config(), length, configSha,
+          Problem.of("", null, "Cannot resolve at context length " + length, e));
+    }
+  }
+
+  /** Changes whenever any input of the outputs of (model, length) changes; re-runs compare it. */
+  String fingerprint(String modelId, String configSha, long length) {
+    String text = String.join("\n", "ropeforge " + BuildInfo.VERSION, settings.fingerprintText(),
+        "model_id=" + modelId, "config_sha256=" + configSha, "context_length=" + length);
+    return Sha256.hex(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private ConfigBytes read(String uri) throws IOException {
+    Path path = new Path(uri);
+    FileSystem fs = conf.fileSystem(path);
+    long listed = fs.getFileStatus(path).getLen();
+    try (InputStream in = fs.open(path)) {
+      return ConfigBytes.read(in, listed);
+    }
+  }
+}

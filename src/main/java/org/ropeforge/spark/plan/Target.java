@@ -1,0 +1,48 @@
+package org.ropeforge.spark.plan;
+
+import java.io.Serializable;
+import java.util.List;
+import org.ropeforge.core.LayerRope;
+
+/**
+ * One row of the plan: a model at one context length, with its resolved layers, or the reason it has none.
+ *
+ * @param modelId the catalog's model id
+ * @param contextLength the context length, or {@link #UNKNOWN_LENGTH} when the config could not be read
+ * @param configUri where the config was read
+ * @param configSha256 hex SHA-256 of the config bytes, or null when they could not be read
+ * @param inputSha256 fingerprint of everything that decides the outputs (config, settings, version)
+ * @param layers resolved layers in the model's order, with their labels; empty on error
+ * @param error the problem, or null
+ */
+public record Target(
+    String modelId,
+    long contextLength,
+    String configUri,
+    String configSha256,
+    String inputSha256,
+    List<LayerRope> layers,
+    Problem error)
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public static final long UNKNOWN_LENGTH = -1;
+
+  public Target {
+    layers = List.copyOf(layers);
+  }
+
+  static Target failed(String modelId, String configUri, long contextLength, String configSha256,
+      Problem error) {
+    return new Target(modelId, contextLength, configUri, configSha256, null, List.of(), error);
+  }
+
+  public boolean ok() {
+    return error == null;
+  }
+
+  /** What decides this target's table bytes: its layers' table keys, in order. Targets group by it. */
+  public List<LayerRope.TableKey> tableKey() {
+    return layers.stream().map(LayerRope::tableKey).toList();
+  }
+}

@@ -1,0 +1,267 @@
+package org.ropeforge.spark.write;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.ropeforge.gpu.CudaDevice;
+import org.ropeforge.io.AtomicOutput;
+import org.ropeforge.io.HadoopConf;
+import org.ropeforge.core.LayerRope;
+import org.ropeforge.io.Sha256;
+import org.ropeforge.spark.output.Manifest;
+import org.ropeforge.spark.output.Outcome;
+import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.plan.Problem;
+import org.ropeforge.spark.plan.Target;
+
+/**
+ * Runs on executors: writes the files of a group of targets that share one table spec. Each chunk of rows is
+ * computed once, for the longest context length in the group, and streamed to every file that needs it; a
+ * shorter context length takes the prefix, which is exact because row p depends on p and the spec only.
+ */
+public final class GroupWriter implements Serializable {
+  private static final long serialVersionUID = 2L;
+
+  /** Rows are computed this many bytes at a time: large writes, a buffer that stays in cache-friendly range. */
+  static final int CHUNK_BYTES = 4 << 20;
+
+  /** One buffer per task thread, reused: freshly touched memory is slow on this kind of VM. */
+  private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[CHUNK_BYTES]);
+
+  private final HadoopConf conf;
+  private final String outRoot;
+  private final boolean writeFiles;
+  private final TableWriting tables;
+  private final WriteHooks hooks;
+
+  /**
+   * @param writeFiles whether safetensors files are written; without them the task still computes each table
+   *     once for its digests
+   */
+  public GroupWriter(HadoopConf conf, String outRoot, boolean writeFiles, TableWriting tables, WriteHooks hooks) {
+    this.conf = conf;
+    this.outRoot = outRoot;
+    this.writeFiles = writeFiles;
+    this.tables = tables;
+    this.hooks = hooks;
+  }
+
+  /**
+   * Writes the targets of one group; {@code previous} holds, per target, the previous run's manifest line
+   * when that one is reusable as it is. Never throws for a single target's failure: it becomes an error.
+   */
+  public List<Outcome> write(List<Target> targets, Map<String, Manifest.Row> previous, WriteCounters counters) {
+    List<Outcome> outcomes = new ArrayList<>(targets.size());
+    List<Target> todo = new ArrayList<>();
+    for (Target target : targets) {
+      Outcome reused = reuse(target, previous.get(Manifest.key(target.modelId(), target.contextLength())));
+      if (reused != null) {
+        outcomes.add(reused);
+      } else {
+        todo.add(target);
+      }
+    }
+    if (!todo.isEmpty()) {
+      hooks.taskStarted();
+      outcomes.addAll(writeAll(todo, counters));
+    }
+    return outcomes;
+  }
+
+  private Outcome reuse(Target target, Manifest.Row line) {
+    if (line == null || !line.reusableFor(target)) {
+      return null;
+    }
+    try {
+      for (Outcome.OutputFile file : line.files()) {
+        Path path = new Path(outRoot, file.path());
+        FileSystem fs = conf.fileSystem(path);
+        FileStatus status = fs.getFileStatus(path);
+        // The size alone would take a same-sized file of other bytes (a run with other options killed while
+        // replacing it, a copy gone wrong) as current; reading it back costs less than recomputing it.
+        if (status.getLen() != file.bytes() || !file.sha256().equals(sha256(fs, path))) {
+          return null;
+        }
+      }
+    } catch (IOException e) {
+      return null; // missing or unreadable: written afresh
+    }
+    return new Outcome(target, Outcome.Status.SKIPPED, line.files(), line.tableSha256(), line.tableDevices(),
+        line.gpu(), null);
+  }
+
+  static String sha256(FileSystem fs, Path path) throws IOException {
+    MessageDigest digest = Sha256.newDigest();
+    byte[] buffer = BUFFER.get();
+    try (InputStream in = fs.open(path)) {
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return Sha256.hex(digest);
+  }
+
+  private List<Outcome> writeAll(List<Target> targets, WriteCounters counters) {
+    AtomicOutput[] outputs = new AtomicOutput[targets.size()];
+    try {
+      return writeAll(targets, counters, outputs);
+    } catch (Throwable e) {
+      // The task dies (killed by Spark, out of memory, a fault): no temporary file may outlive it, and its
+      // retry writes every file afresh.
+      for (int t = 0; t < outputs.length; t++) {
+        close(outputs, t);
+      }
+      throw e;
+    }
+  }
+
+  private List<Outcome> writeAll(List<Target> targets, WriteCounters counters, AtomicOutput[] outputs) {
+    // The targets share one table key, so the first one's layers compute every table of the group.
+    List<LayerRope> spec = targets.get(0).layers();
+    int n = targets.size();
+    Problem[] problems = new Problem[n];
+    long maxLength = 0;
+    for (Target target : targets) {
+      maxLength = Math.max(maxLength, target.contextLength());
+    }
+    List<Map<Long, MessageDigest>> tableDigests = new ArrayList<>();
+    long taskBytes = 0;
+    String gpuAddress = TaskGpu.address();
+    CudaDevice gpu = TaskGpu.open(gpuAddress);
+    List<String> tableDevices = new ArrayList<>();
+    try {
+      for (int t = 0; t < n && writeFiles; t++) {
+        try {
+          Path path = new Path(outRoot, OutputPaths.safetensors(targets.get(t).modelId(),
+              targets.get(t).contextLength()));
+          outputs[t] = AtomicOutput.create(conf.fileSystem(path), path);
+          outputs[t].write(tables.header(targets.get(t)));
+        } catch (IOException | RuntimeException e) {
+          problems[t] = writeProblem(e);
+          close(outputs, t);
+        }
+      }
+      byte[] buffer = BUFFER.get();
+      for (int layer = 0; layer < spec.size(); layer++) {
+        LayerRope layerSpec = spec.get(layer);
+        Map<Long, MessageDigest> digests = new TreeMap<>();
+        for (Target target : targets) {
+          digests.computeIfAbsent(target.contextLength(), length -> Sha256.newDigest());
+        }
+        tableDigests.add(digests);
+        byte[] prefix = tables.layerPrefix(layerSpec);
+        for (int t = 0; t < n; t++) {
+          if (outputs[t] != null) {
+            try {
+              outputs[t].write(prefix);
+            } catch (IOException | RuntimeException e) {
+              problems[t] = writeProblem(e);
+              close(outputs, t);
+            }
+          }
+        }
+        int rowBytes = tables.rowBytes(layerSpec);
+        int chunkRows = Math.max(1, buffer.length / rowBytes);
+        if (rowBytes > buffer.length) {
+          buffer = new byte[rowBytes];
+          BUFFER.set(buffer);
+        }
+        Set<String> devices = new LinkedHashSet<>();
+        for (int p = 0; p < tables.parts(); p++) {
+          int part = p;
+          try (TableWriting.Rows rows = new FallbackRows(gpu == null ? null : () -> tables.rows(layerSpec, part, gpu),
+              () -> tables.rows(layerSpec, part))) {
+            for (long from = 0; from < maxLength; from += chunkRows) {
+              long to = Math.min(maxLength, from + chunkRows);
+              rows.fill(from, to, buffer);
+              for (Map.Entry<Long, MessageDigest> d : digests.entrySet()) {
+                if (d.getKey() > from) {
+                  d.getValue().update(buffer, 0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes));
+                }
+              }
+              for (int t = 0; t < n; t++) {
+                long length = targets.get(t).contextLength();
+                if (outputs[t] == null || length <= from) {
+                  continue;
+                }
+                int bytes = (int) ((Math.min(to, length) - from) * rowBytes);
+                try {
+                  outputs[t].write(buffer, 0, bytes);
+                  counters.addBytes(bytes);
+                  taskBytes += bytes;
+                } catch (IOException | RuntimeException e) {
+                  problems[t] = writeProblem(e);
+                  close(outputs, t);
+                }
+              }
+              hooks.chunkWritten(taskBytes);
+            }
+            devices.addAll(List.of(rows.device().split("\\+")));
+          }
+        }
+        tableDevices.add(String.join("+", devices));
+      }
+    } catch (RuntimeException e) {
+      // The table itself could not be computed: no file of this group can be right.
+      for (int t = 0; t < n; t++) {
+        if (problems[t] == null) {
+          problems[t] = Problem.of("table", null, "Cannot compute table", e);
+        }
+        close(outputs, t);
+      }
+    }
+    List<Outcome> outcomes = new ArrayList<>(n);
+    for (int t = 0; t < n; t++) {
+      Target target = targets.get(t);
+      List<Outcome.OutputFile> files = new ArrayList<>();
+      if (problems[t] == null && outputs[t] != null) {
+        try {
+          long expected = tables.fileSize(target);
+          if (outputs[t].bytes() != expected) {
+            throw new IllegalStateException(
+                "wrote " + outputs[t].bytes() + " bytes where the file layout has " + expected);
+          }
+          AtomicOutput.Written written = outputs[t].commit();
+          files.add(new Outcome.OutputFile(
+              OutputPaths.safetensors(target.modelId(), target.contextLength()), written.bytes(),
+              written.sha256()));
+        } catch (IOException | RuntimeException e) {
+          problems[t] = writeProblem(e);
+          close(outputs, t);
+        }
+      }
+      if (problems[t] != null) {
+        outcomes.add(Outcome.failed(target, problems[t]));
+        continue;
+      }
+      List<String> shas = new ArrayList<>();
+      for (Map<Long, MessageDigest> digests : tableDigests) {
+        shas.add(Sha256.hexSoFar(digests.get(target.contextLength())));
+      }
+      counters.tableDone();
+      outcomes.add(new Outcome(target, Outcome.Status.OK, files, shas, tableDevices, gpuAddress, null));
+    }
+    return outcomes;
+  }
+
+  private static Problem writeProblem(Exception e) {
+    return Problem.of("output", null, "Cannot write output", e);
+  }
+
+  private static void close(AtomicOutput[] outputs, int t) {
+    if (outputs[t] != null) {
+      outputs[t].abort();
+      outputs[t] = null;
+    }
+  }
+}

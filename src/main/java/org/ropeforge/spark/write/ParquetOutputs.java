@@ -1,0 +1,219 @@
+package org.ropeforge.spark.write;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.ropeforge.core.LayerRope;
+import org.ropeforge.spark.output.Outcome;
+import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.plan.OutputSettings;
+import org.ropeforge.spark.plan.Target;
+
+/**
+ * The two Parquet datasets. {@code parquet/params}: one row per (model_id, context_length, layer_type).
+ * {@code parquet/tables}: one row per (layer_type, position), partitioned by model_id and context_length,
+ * with the unique half of the row as float32 cos and sin arrays.
+ */
+public final class ParquetOutputs {
+  static final StructType PARAMS_SCHEMA = new StructType()
+      .add("model_id", DataTypes.StringType, false)
+      .add("context_length", DataTypes.LongType, false)
+      .add("layer_type", DataTypes.StringType, true)
+      .add("rope_type", DataTypes.StringType, false)
+      .add("rotary_dim", DataTypes.IntegerType, false)
+      .add("inv_freq", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+      .add("attention_factor", DataTypes.DoubleType, false)
+      .add("softmax_scale", DataTypes.DoubleType, true)
+      .add("semantics", DataTypes.StringType, false)
+      .add("precision", DataTypes.StringType, false)
+      .add("config_sha256", DataTypes.StringType, false)
+      .add("table_sha256", DataTypes.StringType, false)
+      .add("safetensors_path", DataTypes.StringType, true);
+
+  static final StructType TABLES_SCHEMA = new StructType()
+      .add("layer_type", DataTypes.StringType, true)
+      .add("position", DataTypes.IntegerType, false)
+      .add("cos", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add("sin", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add("model_id", DataTypes.StringType, false)
+      .add("context_length", DataTypes.LongType, false);
+
+  /** Table rows per Parquet task; a 128K-row table of rotary dim 128 is about 64 MB of floats. */
+  static final long TABLE_ROWS_PER_TASK = 1L << 20;
+
+  private final SparkSession spark;
+  private final String out;
+  private final OutputSettings settings;
+
+  public ParquetOutputs(SparkSession spark, String out, OutputSettings settings) {
+    this.spark = spark;
+    this.out = out;
+    this.settings = settings;
+  }
+
+  /** Rewrites the params dataset for every ok or skipped output; returns its row count. */
+  public long writeParams(JavaRDD<Outcome> outcomes) {
+    String semantics = settings.semantics().cliName();
+    String precision = settings.precision().cliName();
+    boolean safetensors = settings.writesSafetensors();
+    JavaRDD<Row> rows = outcomes
+        .filter(o -> o.status() != Outcome.Status.ERROR)
+        .flatMap(o -> paramRows(o, semantics, precision, safetensors).iterator());
+    rows.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    long count = rows.count();
+    spark.createDataFrame(rows, PARAMS_SCHEMA)
+        .coalesce(1)
+        .write()
+        .mode(SaveMode.Overwrite)
+        .parquet(out + "/" + OutputPaths.PARAMS);
+    rows.unpersist(false);
+    return count;
+  }
+
+  static List<Row> paramRows(Outcome o, String semantics, String precision, boolean safetensors) {
+    Target t = o.target();
+    List<Row> rows = new ArrayList<>(t.layers().size());
+    String path = safetensors ? OutputPaths.safetensors(t.modelId(), t.contextLength()) : null;
+    for (int i = 0; i < t.layers().size(); i++) {
+      LayerRope layer = t.layers().get(i);
+      double[] inv = layer.invFreq();
+      Double[] boxed = new Double[inv.length];
+      for (int j = 0; j < inv.length; j++) {
+        boxed[j] = inv[j];
+      }
+      rows.add(RowFactory.create(t.modelId(), t.contextLength(), layer.layerType(), layer.ropeType(),
+          layer.rotaryDim(), boxed, layer.attentionFactor(), layer.softmaxScale(), semantics, precision,
+          t.configSha256(), o.tableSha256().get(i), path));
+    }
+    return rows;
+  }
+
+  /**
+   * Writes the tables of the outputs written in this run, replacing only their partitions, so that a re-run
+   * that skips current outputs keeps their tables. Returns the number of rows written.
+   *
+   * <p>The partitions being rewritten are deleted first and the new rows appended, rather than using Spark's
+   * dynamic partition overwrite: S3A's committers (PathOutputCommitProtocol) refuse dynamic overwrite, and
+   * deleting a handful of known partition folders works the same on every filesystem.
+   */
+  public long writeTables(JavaRDD<Outcome> written, TableWriting floats) throws IOException {
+    JavaRDD<Target> targets = written.filter(Outcome::written).map(Outcome::target);
+    Path root = new Path(out + "/" + OutputPaths.TABLES);
+    FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    // Only the partition names reach the driver, not the targets with their frequencies.
+    List<String> rewritten = targets.map(t -> "model_id=" + ExternalCatalogUtils.escapePathName(t.modelId())
+        + "/context_length=" + t.contextLength()).collect();
+    for (String name : rewritten) {
+      Path partition = new Path(root, name);
+      if (fs.exists(partition)) {
+        fs.delete(partition, true);
+      }
+    }
+    long positions = targets.map(t -> t.contextLength() * t.layers().size()).fold(0L, Long::sum);
+    int partitions = (int) Math.max(1, Math.min(10_000, (positions + TABLE_ROWS_PER_TASK - 1)
+        / TABLE_ROWS_PER_TASK));
+    JavaRDD<Row> rows = targets.repartition(partitions).flatMap(t -> new TableRows(t, floats));
+    spark.createDataFrame(rows, TABLES_SCHEMA)
+        .write()
+        .mode(SaveMode.Append)
+        .partitionBy("model_id", "context_length")
+        .parquet(out + "/" + OutputPaths.TABLES);
+    return positions;
+  }
+
+  /** The rows of one target's tables, computed a chunk at a time as the writer pulls them. */
+  static final class TableRows implements Iterator<Row> {
+    private static final int CHUNK_ROWS = 4096;
+
+    private final Target target;
+    private final TableWriting floats;
+    private int layer;
+    private long position;
+    private long chunkStart = -1;
+    private int half;
+    private TableWriting.Rows cosRows;
+    private TableWriting.Rows sinRows;
+    private float[][] cosChunk;
+    private float[][] sinChunk;
+
+    TableRows(Target target, TableWriting floats) {
+      this.target = target;
+      this.floats = floats;
+      startLayer();
+    }
+
+    private void startLayer() {
+      if (layer < target.layers().size()) {
+        LayerRope spec = target.layers().get(layer);
+        half = spec.rotaryDim() / 2;
+        cosRows = floats.rows(spec, 0);
+        sinRows = floats.rows(spec, 1);
+        chunkStart = -1;
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      return layer < target.layers().size();
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      if (chunkStart < 0 || position >= chunkStart + CHUNK_ROWS) {
+        chunkStart = position;
+        long to = Math.min(target.contextLength(), chunkStart + CHUNK_ROWS);
+        cosChunk = decode(cosRows, chunkStart, to);
+        sinChunk = decode(sinRows, chunkStart, to);
+      }
+      int i = (int) (position - chunkStart);
+      Row row = RowFactory.create(target.layers().get(layer).layerType(), (int) position, box(cosChunk[i]),
+          box(sinChunk[i]), target.modelId(), target.contextLength());
+      position++;
+      if (position >= target.contextLength()) {
+        position = 0;
+        layer++;
+        startLayer();
+      }
+      return row;
+    }
+
+    private float[][] decode(TableWriting.Rows rows, long from, long to) {
+      int n = (int) (to - from);
+      byte[] bytes = new byte[n * half * Float.BYTES];
+      rows.fill(from, to, bytes);
+      ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      float[][] values = new float[n][half];
+      for (int r = 0; r < n; r++) {
+        for (int j = 0; j < half; j++) {
+          values[r][j] = buffer.getFloat();
+        }
+      }
+      return values;
+    }
+
+    private static Float[] box(float[] values) {
+      Float[] boxed = new Float[values.length];
+      for (int j = 0; j < values.length; j++) {
+        boxed[j] = values[j];
+      }
+      return boxed;
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package org.ropeforge.spark.write;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.Precision;
+import org.ropeforge.core.ResolvedRope;
+import org.ropeforge.core.Semantics;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.core.table.RopeTable;
+import org.ropeforge.core.table.TableOptions;
+import org.ropeforge.core.table.TablePart;
+import org.ropeforge.format.RopeTableFile;
+import org.ropeforge.gpu.CudaDevice;
+import org.ropeforge.gpu.CudaTable;
+import org.ropeforge.spark.plan.Target;
+
+/**
+ * {@link TableWriting} over the project's table generator ({@link RopeTable}) and file layout
+ * ({@link RopeTableFile}): the only class of the job that knows either.
+ */
+public final class SafetensorsTables implements TableWriting {
+  private static final long serialVersionUID = 2L;
+
+  public static final Factory FACTORY = SafetensorsTables::new;
+
+  private final Layout layout;
+  private final Dtype dtype;
+  private final Precision precision;
+  private final Semantics semantics;
+  private transient TableOptions options;
+
+  public SafetensorsTables(Layout layout, Dtype dtype, Precision precision, Semantics semantics) {
+    this.layout = layout;
+    this.dtype = dtype;
+    this.precision = precision;
+    this.semantics = semantics;
+  }
+
+  /** TableOptions is not serializable: rebuilt from the enums after shipping. */
+  private TableOptions options() {
+    if (options == null) {
+      options = new TableOptions(layout, dtype, precision);
+    }
+    return options;
+  }
+
+  /** The file of {@code target} as this format lays it out: header, tensors and their offsets. */
+  public RopeTableFile plan(Target target) {
+    ResolvedRope rope = new ResolvedRope(target.modelId(), target.contextLength(), semantics, precision,
+        List.of(), List.of(), target.layers());
+    return RopeTableFile.plan(rope, options(), target.configSha256());
+  }
+
+  @Override
+  public int parts() {
+    return options().layout().parts().size();
+  }
+
+  @Override
+  public int rowBytes(LayerRope layer) {
+    return options().layout().rowWidth(layer.rotaryDim()) * options().dtype().size();
+  }
+
+  @Override
+  public byte[] header(Target target) {
+    return plan(target).header().encode();
+  }
+
+  @Override
+  public byte[] layerPrefix(LayerRope layer) {
+    ByteBuffer inv = RopeTableFile.invFreqBytes(layer);
+    byte[] bytes = new byte[inv.remaining()];
+    inv.get(bytes);
+    return bytes;
+  }
+
+  @Override
+  public long fileSize(Target target) {
+    return plan(target).fileSize();
+  }
+
+  @Override
+  public Rows rows(LayerRope layer, int part) {
+    return rows(layer, part, null);
+  }
+
+  @Override
+  public Rows rows(LayerRope layer, int part, CudaDevice gpu) {
+    RopeTable table = RopeTable.of(layer, options());
+    TablePart tablePart = options().layout().parts().get(part);
+    if (gpu != null) {
+      CudaTable cuda = CudaTable.of(gpu, table);
+      return new Rows() {
+        @Override
+        public void fill(long from, long to, byte[] out) {
+          cuda.fill(tablePart, from, to, out);
+        }
+
+        @Override
+        public String device() {
+          return "cuda:" + gpu.ordinal();
+        }
+
+        @Override
+        public void close() {
+          cuda.close();
+        }
+      };
+    }
+    return new Rows() {
+      private byte[] wrapped;
+      private ByteBuffer buffer;
+
+      @Override
+      public void fill(long from, long to, byte[] out) {
+        if (out != wrapped) {
+          wrapped = out;
+          buffer = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        buffer.clear();
+        table.fill(tablePart, from, to, buffer);
+      }
+    };
+  }
+}

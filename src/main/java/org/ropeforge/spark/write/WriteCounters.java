@@ -1,0 +1,42 @@
+package org.ropeforge.spark.write;
+
+import java.io.Serializable;
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.LongAccumulator;
+
+/** Executor-side counters of the write stage; Spark merges them on the driver as tasks finish. */
+public final class WriteCounters implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final LongAccumulator bytes;
+  private final LongAccumulator tables;
+
+  public WriteCounters(SparkContext sc) {
+    bytes = sc.longAccumulator("ropeforge bytes written");
+    tables = sc.longAccumulator("ropeforge tables written");
+  }
+
+  /** Counters that only count locally, for code run outside a Spark job. */
+  public WriteCounters() {
+    bytes = new LongAccumulator();
+    tables = new LongAccumulator();
+  }
+
+  void addBytes(long n) {
+    bytes.add(n);
+  }
+
+  void tableDone() {
+    tables.add(1);
+  }
+
+  /** Table bytes written so far. */
+  public long bytes() {
+    return bytes.value();
+  }
+
+  /** Outputs completed so far. */
+  public long tables() {
+    return tables.value();
+  }
+}

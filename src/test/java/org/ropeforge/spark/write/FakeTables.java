@@ -1,0 +1,106 @@
+package org.ropeforge.spark.write;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.ropeforge.core.LayerRope;
+import org.ropeforge.spark.plan.Target;
+
+/**
+ * A table format for testing the job's distribution logic on its own: each byte is a simple function of
+ * (invFreq[0], part, position, column), so that a test can recompute any byte of any file independently.
+ */
+public final class FakeTables implements TableWriting {
+  private static final long serialVersionUID = 1L;
+
+  /** The factory the job takes: every layout, dtype, precision and semantics get the same fake format. */
+  public static final Factory FACTORY = (layout, dtype, precision, semantics) -> new FakeTables();
+
+  /** Fails on fill when a layer's first inverse frequency is this value. */
+  public static final double POISON = 13.0;
+
+  @Override
+  public int parts() {
+    return 2;
+  }
+
+  @Override
+  public int rowBytes(LayerRope layer) {
+    return layer.rotaryDim();
+  }
+
+  @Override
+  public byte[] header(Target target) {
+    return ("HDR " + target.modelId() + " " + target.contextLength() + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public byte[] layerPrefix(LayerRope layer) {
+    return ("inv " + layer.invFreq()[0] + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public long fileSize(Target target) {
+    return expectedFile(target).length;
+  }
+
+  @Override
+  public Rows rows(LayerRope layer, int part) {
+    double seed = layer.invFreq()[0];
+    int width = layer.rotaryDim();
+    return (from, to, buffer) -> {
+      if (seed == POISON) {
+        throw new IllegalStateException("poisoned layer");
+      }
+      int i = 0;
+      for (long p = from; p < to; p++) {
+        for (int j = 0; j < width; j++) {
+          buffer[i++] = value(seed, part, p, j);
+        }
+      }
+    };
+  }
+
+  public static byte value(double seed, int part, long position, int column) {
+    return (byte) ((long) (seed * 1000) * 7 + part * 101 + position * 31 + column);
+  }
+
+  /** The whole file of a target, computed directly. */
+  public byte[] expectedFile(Target target) {
+    List<Byte> bytes = new ArrayList<>();
+    for (byte b : header(target)) {
+      bytes.add(b);
+    }
+    for (LayerRope layer : target.layers()) {
+      for (byte b : layerPrefix(layer)) {
+        bytes.add(b);
+      }
+      for (int part = 0; part < parts(); part++) {
+        for (long p = 0; p < target.contextLength(); p++) {
+          for (int j = 0; j < layer.rotaryDim(); j++) {
+            bytes.add(value(layer.invFreq()[0], part, p, j));
+          }
+        }
+      }
+    }
+    byte[] out = new byte[bytes.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = bytes.get(i);
+    }
+    return out;
+  }
+
+  public static LayerRope layer(String type, double seed, int rotaryDim) {
+    double[] inv = new double[rotaryDim / 2];
+    inv[0] = seed;
+    for (int j = 1; j < inv.length; j++) {
+      inv[j] = seed / (j + 1);
+    }
+    return new LayerRope(type, "default", rotaryDim, inv, 1.0, null, null, 1.0, 0.0);
+  }
+
+  public static Target target(String modelId, long length, LayerRope... layers) {
+    return new Target(modelId, length, "file:/configs/" + modelId, "c0ffee", "input-" + modelId + "-" + length,
+        List.of(layers), null);
+  }
+}
