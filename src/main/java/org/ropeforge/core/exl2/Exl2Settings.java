@@ -1,8 +1,17 @@
 package org.ropeforge.core.exl2;
 
+import java.util.Objects;
+import java.util.Set;
+
 /**
  * The fields of an ExLlamaV2 model config that its {@code get_rope_params} reads, filled the way ExLlamaV2's
- * config loader fills them from config.json, plus the user's runtime knobs.
+ * config loader fills them from config.json, plus the user's runtime knobs. Build it with {@link #builder}, so
+ * that each value is named where it is set; the values of the methods not chosen keep neutral defaults, which
+ * {@link ExllamaV2Rope} does not read.
+ *
+ * <p>Only invariants that no config can break are checked here; what a config can get wrong (an odd rotary
+ * dimension, a theta out of range, a missing su factor list) is refused by {@link ExllamaV2Rope} with the
+ * config field it came from.
  *
  * @param modelId for error messages
  * @param layerType layer type label, or null for a single one
@@ -47,4 +56,183 @@ public record Exl2Settings(
     long l3OriginalMax,
     int posIdIndex,
     boolean ropeFreqHalf,
-    int[] mropeSection) {}
+    int[] mropeSection) {
+
+  /** The alternative methods {@link ExllamaV2Rope} implements; null selects plain RoPE. */
+  private static final Set<String> ALT_ROPE_METHODS = Set.of("su", "llama3", "yarn");
+
+  public Exl2Settings {
+    Objects.requireNonNull(modelId, "modelId");
+    if (altRopeMethod != null && !ALT_ROPE_METHODS.contains(altRopeMethod)) {
+      throw new IllegalArgumentException("model '" + modelId + "': altRopeMethod \"" + altRopeMethod
+          + "\" is not one of su, llama3, yarn (or null for plain RoPE)");
+    }
+    requireAtLeast(modelId, "headDim", headDim, 1);
+    requireAtLeast(modelId, "maxSeqLen", maxSeqLen, 1);
+    requireAtLeast(modelId, "originalMaxSeqLen", originalMaxSeqLen, 1);
+    requireAtLeast(modelId, "posIdIndex", posIdIndex, 0);
+  }
+
+  private static void requireAtLeast(String modelId, String name, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException("model '" + modelId + "': " + name + " = " + value + " must be at least "
+          + min);
+    }
+  }
+
+  /** Settings for {@code modelId}; base, headDim, maxSeqLen and originalMaxSeqLen must be set before build. */
+  public static Builder builder(String modelId) {
+    return new Builder(modelId);
+  }
+
+  /**
+   * Named settings. Defaults are ExLlamaV2's for a config without rope_scaling: no alternative method, no
+   * position scale, alpha 1, factors 1, YaRN and Llama 3 original lengths equal to originalMaxSeqLen.
+   */
+  public static final class Builder {
+    private final String modelId;
+    private String layerType;
+    private String altRopeMethod;
+    private Double base;
+    private Integer headDim;
+    private double partialRotaryFactor = 1.0;
+    private Long maxSeqLen;
+    private Long originalMaxSeqLen;
+    private double scalePosEmb = 1.0;
+    private double scaleAlphaValue = 1.0;
+    private double[] shortFactor;
+    private double[] longFactor;
+    private double yarnFactor = 1.0;
+    private Long yarnOriginalMax;
+    private double l3Factor = 1.0;
+    private double l3LowFreqFactor = 1.0;
+    private double l3HighFreqFactor = 1.0;
+    private Long l3OriginalMax;
+    private int posIdIndex;
+    private boolean ropeFreqHalf;
+    private int[] mropeSection;
+
+    private Builder(String modelId) {
+      this.modelId = Objects.requireNonNull(modelId, "modelId");
+    }
+
+    public Builder layerType(String layerType) {
+      this.layerType = layerType;
+      return this;
+    }
+
+    public Builder altRopeMethod(String altRopeMethod) {
+      this.altRopeMethod = altRopeMethod;
+      return this;
+    }
+
+    public Builder base(double base) {
+      this.base = base;
+      return this;
+    }
+
+    public Builder headDim(int headDim) {
+      this.headDim = headDim;
+      return this;
+    }
+
+    public Builder partialRotaryFactor(double partialRotaryFactor) {
+      this.partialRotaryFactor = partialRotaryFactor;
+      return this;
+    }
+
+    public Builder maxSeqLen(long maxSeqLen) {
+      this.maxSeqLen = maxSeqLen;
+      return this;
+    }
+
+    public Builder originalMaxSeqLen(long originalMaxSeqLen) {
+      this.originalMaxSeqLen = originalMaxSeqLen;
+      return this;
+    }
+
+    public Builder scalePosEmb(double scalePosEmb) {
+      this.scalePosEmb = scalePosEmb;
+      return this;
+    }
+
+    public Builder scaleAlphaValue(double scaleAlphaValue) {
+      this.scaleAlphaValue = scaleAlphaValue;
+      return this;
+    }
+
+    public Builder shortFactor(double[] shortFactor) {
+      this.shortFactor = shortFactor;
+      return this;
+    }
+
+    public Builder longFactor(double[] longFactor) {
+      this.longFactor = longFactor;
+      return this;
+    }
+
+    public Builder yarnFactor(double yarnFactor) {
+      this.yarnFactor = yarnFactor;
+      return this;
+    }
+
+    public Builder yarnOriginalMax(long yarnOriginalMax) {
+      this.yarnOriginalMax = yarnOriginalMax;
+      return this;
+    }
+
+    public Builder l3Factor(double l3Factor) {
+      this.l3Factor = l3Factor;
+      return this;
+    }
+
+    public Builder l3LowFreqFactor(double l3LowFreqFactor) {
+      this.l3LowFreqFactor = l3LowFreqFactor;
+      return this;
+    }
+
+    public Builder l3HighFreqFactor(double l3HighFreqFactor) {
+      this.l3HighFreqFactor = l3HighFreqFactor;
+      return this;
+    }
+
+    public Builder l3OriginalMax(long l3OriginalMax) {
+      this.l3OriginalMax = l3OriginalMax;
+      return this;
+    }
+
+    public Builder posIdIndex(int posIdIndex) {
+      this.posIdIndex = posIdIndex;
+      return this;
+    }
+
+    public Builder ropeFreqHalf(boolean ropeFreqHalf) {
+      this.ropeFreqHalf = ropeFreqHalf;
+      return this;
+    }
+
+    public Builder mropeSection(int[] mropeSection) {
+      this.mropeSection = mropeSection;
+      return this;
+    }
+
+    /** The settings; IllegalStateException naming the first required value that was never set. */
+    public Exl2Settings build() {
+      requireSet(base, "base");
+      requireSet(headDim, "headDim");
+      requireSet(maxSeqLen, "maxSeqLen");
+      requireSet(originalMaxSeqLen, "originalMaxSeqLen");
+      return new Exl2Settings(modelId, layerType, altRopeMethod, base, headDim, partialRotaryFactor, maxSeqLen,
+          originalMaxSeqLen, scalePosEmb, scaleAlphaValue, shortFactor, longFactor, yarnFactor,
+          yarnOriginalMax != null ? yarnOriginalMax : originalMaxSeqLen, l3Factor, l3LowFreqFactor,
+          l3HighFreqFactor, l3OriginalMax != null ? l3OriginalMax : originalMaxSeqLen, posIdIndex, ropeFreqHalf,
+          mropeSection);
+    }
+
+    private void requireSet(Object value, String name) {
+      if (value == null) {
+        throw new IllegalStateException("Exl2Settings of model '" + modelId + "': " + name + " is not set");
+      }
+    }
+  }
+}
