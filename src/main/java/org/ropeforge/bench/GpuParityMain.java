@@ -355,10 +355,10 @@ public final class GpuParityMain {
           if (models != null && !models.contains(entry.modelId())) {
             continue;
           }
-          byte[] json;
+          ConfigBytes json;
           Path configPath = manifest.toAbsolutePath().getParent().resolve(entry.config());
           try (InputStream in = Files.newInputStream(configPath)) {
-            json = ConfigBytes.read(in, Files.size(configPath)).bytes();
+            json = ConfigBytes.read(in, Files.size(configPath));
           }
           ModelConfig config = RopeResolver.parse(entry.modelId(), json);
           RopeResolver.Options options = RopeResolver.Options.DEFAULT.withSemantics(semantics)

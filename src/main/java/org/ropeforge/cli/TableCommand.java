@@ -93,7 +93,7 @@ public final class TableCommand {
         err.println("ropeforge table: cannot read " + config + ": " + e.getMessage());
         return 1;
       }
-      ModelConfig model = RopeResolver.parse(modelId, bytes.bytes());
+      ModelConfig model = RopeResolver.parse(modelId, bytes);
       ResolvedRope rope = RopeResolver.resolve(model, contextLength,
           RopeResolver.Options.DEFAULT.withSemantics(semantics).withPrecision(options.precision()));
       rope.warnings().forEach(w -> err.println("ropeforge table: warning: " + w));

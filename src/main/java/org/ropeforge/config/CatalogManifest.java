@@ -95,7 +95,8 @@ public final class CatalogManifest {
     }
     JsonNode id = node.get("model_id");
     if (id != null && id.isTextual() && id.textValue().isEmpty()) {
-      return CatalogEntry.broken(where, null, "model_id", "", "Catalog " + where + ": model_id is empty");
+      // The row keeps the id as written, empty, so that it reads as the line's own.
+      return CatalogEntry.broken("", null, "model_id", "", "Catalog " + where + ": model_id is empty");
     }
     if (id == null || !id.isTextual()) {
       return CatalogEntry.broken(where, null, "model_id", value(id),

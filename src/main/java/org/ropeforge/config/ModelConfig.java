@@ -8,9 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.RopeConfigException;
@@ -24,8 +21,6 @@ import org.ropeforge.core.Semantics;
  * normalisation runs once, on first use, and is kept: the default context lengths come from it too.
  */
 public final class ModelConfig {
-  /** Largest config accepted; real configs are kilobytes, tokenizer-embedded ones a few megabytes. */
-  public static final int MAX_CONFIG_BYTES = 16 * 1024 * 1024;
   /** Deepest JSON nesting accepted; real configs nest three or four levels. */
   public static final int MAX_NESTING_DEPTH = 64;
 
@@ -37,7 +32,7 @@ public final class ModelConfig {
           .maxNestingDepth(MAX_NESTING_DEPTH)
           .maxStringLength(1 << 20)
           .maxNumberLength(400)
-          .maxDocumentLength(MAX_CONFIG_BYTES)
+          .maxDocumentLength(ConfigBytes.MAX_BYTES)
           .build())
       .build());
 
@@ -53,13 +48,19 @@ public final class ModelConfig {
   }
 
   static ModelConfig parse(String modelId, byte[] json) {
-    if (json.length > MAX_CONFIG_BYTES) {
-      throw new RopeConfigException(modelId, "", json.length + " bytes",
-          "config is " + json.length + " bytes, over the limit of " + MAX_CONFIG_BYTES + " bytes");
+    ConfigBytes bytes;
+    try {
+      bytes = ConfigBytes.of(json);
+    } catch (ConfigBytes.TooLargeException e) {
+      throw new RopeConfigException(modelId, "", json.length + " bytes", e.getMessage());
     }
+    return parse(modelId, bytes);
+  }
+
+  static ModelConfig parse(String modelId, ConfigBytes bytes) {
     JsonNode root;
     try {
-      root = MAPPER.readTree(json);
+      root = MAPPER.readTree(bytes.bytes());
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? ""
           : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
@@ -72,7 +73,7 @@ public final class ModelConfig {
       String value = root == null ? "empty" : JsonFields.abbreviate(root);
       throw new RopeConfigException(modelId, "", value, "config must be a JSON object, got " + value);
     }
-    return new ModelConfig(modelId, sha256(json), root);
+    return new ModelConfig(modelId, bytes.sha256(), root);
   }
 
   public String modelId() {
@@ -114,14 +115,6 @@ public final class ModelConfig {
       transformers = TransformersNormalizer.normalize(tree);
     }
     return transformers;
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JVM", e);
-    }
   }
 
   @Override

@@ -37,6 +37,11 @@ public final class RopeResolver {
     return ModelConfig.parse(modelId, configJson);
   }
 
+  /** As {@link #parse(String, byte[])}, for bytes already read with their bound and hash. */
+  public static ModelConfig parse(String modelId, ConfigBytes config) throws RopeConfigException {
+    return ModelConfig.parse(modelId, config);
+  }
+
   /** The parameters of every layer type at {@code contextLength}. */
   public static ResolvedRope resolve(ModelConfig config, long contextLength, Options options)
       throws RopeConfigException {

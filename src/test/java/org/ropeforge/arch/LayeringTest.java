@@ -28,8 +28,7 @@ class LayeringTest {
   void gpuKernelNeedsOnlyTheCoreTheConfigReaderAndJcuda() {
     noClasses().that().resideInAPackage("org.ropeforge.gpu..")
         .should().dependOnClassesThat().resideOutsideOfPackages("java..", "jdk.incubator.vector..", "jcuda..",
-            "org.ropeforge.core..", "org.ropeforge.config..", "org.ropeforge.gpu..", "org.ropeforge.io.Sha256",
-            "org.ropeforge.BuildInfo")
+            "org.ropeforge.core..", "org.ropeforge.config..", "org.ropeforge.gpu..")
         .because("the kernel runs on a GPU host from a thin classpath: our classes, Jackson and JCuda")
         .check(MAIN);
     noClasses().that().haveFullyQualifiedName("org.ropeforge.bench.GpuParityMain")

@@ -135,9 +135,9 @@ class ValidationErrorsTest {
 
   @Test
   void oversizedConfigIsRefusedBeforeParsing() {
-    byte[] huge = new byte[ModelConfig.MAX_CONFIG_BYTES + 1];
+    byte[] huge = new byte[ConfigBytes.MAX_BYTES + 1];
     RopeConfigException e = assertThrows(RopeConfigException.class, () -> RopeResolver.parse("x", huge));
-    assertEquals("model 'x': config is 16777217 bytes, over the limit of 16777216 bytes", e.getMessage());
+    assertEquals("model 'x': config is 16777217 bytes, more than the 16777216 allowed", e.getMessage());
   }
 
   @Test

@@ -11,6 +11,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.core.table.Layout;
 import org.ropeforge.spark.plan.OutputFormat;
 
 class CommandLineTest {
@@ -39,8 +41,8 @@ class CommandLineTest {
     assertArrayEquals(new long[] {4096, 32768}, o.contextLengths());
     assertEquals(Precision.TORCH, o.precision());
     assertEquals(Semantics.EXLLAMAV2, o.semantics());
-    assertEquals("vllm", o.layout());
-    assertEquals("bf16", o.dtype());
+    assertEquals(Layout.VLLM, o.layout());
+    assertEquals(Dtype.BF16, o.dtype());
     assertEquals(Set.of(OutputFormat.SAFETENSORS), o.formats());
     assertFalse(o.parquetTables());
     assertTrue(o.overwrite());
@@ -56,8 +58,8 @@ class CommandLineTest {
     JobOptions o = line.jobOptions(Map.of("spark.ropeforge.dtype", "f64", "spark.ropeforge.layout", "gptj",
         "spark.executor.cores", "2"));
 
-    assertEquals("f16", o.dtype());
-    assertEquals("gptj", o.layout());
+    assertEquals(Dtype.F16, o.dtype());
+    assertEquals(Layout.GPTJ, o.layout());
   }
 
   @Test

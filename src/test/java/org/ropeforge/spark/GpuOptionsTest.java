@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.ropeforge.core.table.Dtype;
 
 /** {@code --gpu} and its amounts: from the command line or spark.ropeforge.*, with Spark's rules on amounts. */
 class GpuOptionsTest {
@@ -29,7 +30,7 @@ class GpuOptionsTest {
   @Test
   void gpuOptionsDoNotDisturbTheJobOptions() {
     CommandLine line = CommandLine.parse("--gpu", "--gpu-task-amount", "0.5", "--dtype", "bf16");
-    assertEquals("bf16", line.jobOptions(Map.of()).dtype());
+    assertEquals(Dtype.BF16, line.jobOptions(Map.of()).dtype());
   }
 
   @Test

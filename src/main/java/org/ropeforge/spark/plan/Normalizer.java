@@ -64,7 +64,7 @@ public final class Normalizer implements Serializable {
     ModelConfig config;
     List<Long> lengths;
     try {
-      config = RopeResolver.parse(entry.modelId(), bytes.bytes());
+      config = RopeResolver.parse(entry.modelId(), bytes);
       lengths = !entry.contextLengths().isEmpty() ? entry.contextLengths()
           : !defaultContextLengths.isEmpty() ? defaultContextLengths
           : config.defaultContextLengths();
