@@ -90,7 +90,9 @@ public final class PrecomputeMain {
     } catch (IllegalArgumentException e) {
       err.println("ropeforge: " + e.getMessage());
       return EXIT_USAGE;
-    } catch (IOException | RuntimeException e) {
+    } catch (Exception e) {
+      // Spark's own exceptions are checked ones that Scala throws undeclared: caught here too, so that a failed
+      // job is one readable line, never a bare stack trace.
       err.println("ropeforge: precompute failed: " + causes(e));
       return EXIT_FAILED;
     }
