@@ -6,6 +6,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
 import org.ropeforge.config.CatalogManifest;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
@@ -111,14 +113,8 @@ public record JobOptions(
         checkContextLength(length);
       }
     }
-    Objects.requireNonNull(precision, PRECISION);
-    Objects.requireNonNull(semantics, SEMANTICS);
-    Objects.requireNonNull(layout, LAYOUT);
-    Objects.requireNonNull(dtype, DTYPE);
-    if (formats.isEmpty()) {
-      throw new IllegalArgumentException("Option '" + FORMATS + "' names no format");
-    }
-    formats = Set.copyOf(formats);
+    // The settings' own checks are the options' checks for these values.
+    formats = new OutputSettings(precision, semantics, layout, dtype, formats, parquetTables).formats();
     if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1)) { // not (< 0 || > 1), so that NaN fails
       throw new IllegalArgumentException(
           "Option '" + MAX_ERROR_FRACTION + "' is " + maxErrorFraction + " but must be in [0, 1]");
@@ -178,20 +174,19 @@ public record JobOptions(
   }
 
   static Layout parseLayout(String text) {
-    try {
-      return Layout.parse(text.trim());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("Option '" + LAYOUT + "' is '" + text + "' but must be one of "
-          + String.join(", ", Arrays.stream(Layout.values()).map(Layout::cliName).toList()), e);
-    }
+    return parseChoice(LAYOUT, text, Layout::parse, Arrays.stream(Layout.values()).map(Layout::cliName));
   }
 
   static Dtype parseDtype(String text) {
+    return parseChoice(DTYPE, text, Dtype::parse, Arrays.stream(Dtype.values()).map(Dtype::cliName));
+  }
+
+  private static <T> T parseChoice(String option, String text, Function<String, T> parse, Stream<String> names) {
     try {
-      return Dtype.parse(text.trim());
+      return parse.apply(text.trim());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("Option '" + DTYPE + "' is '" + text + "' but must be one of "
-          + String.join(", ", Arrays.stream(Dtype.values()).map(Dtype::cliName).toList()), e);
+      throw new IllegalArgumentException("Option '" + option + "' is '" + text + "' but must be one of "
+          + String.join(", ", names.toList()), e);
     }
   }
 
