@@ -130,8 +130,8 @@ public final class Bench {
     PrecomputeJob.Result result;
     try {
       JobOptions options = new JobOptions(catalog.toString(), output.toString(),
-          JobOptions.parseContextLengths(lengths), Precision.EXACT, Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS), false,
-          true, 0.0);
+          JobOptions.parseContextLengths(lengths), Precision.EXACT, Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32,
+          Set.of(OutputFormat.SAFETENSORS), false, true, 0.0);
       result = new PrecomputeJob(spark, options, tables, err).run();
     } finally {
       spark.stop();

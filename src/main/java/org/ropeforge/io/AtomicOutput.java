@@ -31,6 +31,17 @@ public final class AtomicOutput implements Closeable {
   /** Prefix of the temporary names; readers listing an output folder skip names starting with a dot. */
   public static final String TEMP_PREFIX = ".";
 
+  private static final java.util.regex.Pattern TEMP_NAME =
+      java.util.regex.Pattern.compile("\\..+\\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+  /**
+   * Whether {@code name} is one of this class's temporary names: what a writer killed outright leaves behind,
+   * and what the next run that owns the folder may delete.
+   */
+  public static boolean isTemporaryName(String name) {
+    return TEMP_NAME.matcher(name).matches();
+  }
+
   private final FileSystem fs;
   private final Path target;
   private final Path temp;

@@ -38,6 +38,9 @@ public record CommandLine(
       "  --gpu                       compute tables on GPUs: the table stage asks Spark for them (not in local mode)",
       "  --gpu-task-amount A         GPUs per table task, a share (at most 1) or whole (default 1)",
       "  --gpu-executor-amount N     GPUs per executor the job sets or requests (default 1)",
+      "  --lease-timeout S           a lease on --out whose heartbeat is older than S seconds is a dead run's and"
+          + " is taken over (default " + LeaseOptions.TIMEOUT_DEFAULT.toSeconds() + ")",
+      "  --force-lease               take the lease on --out even from a run that looks alive",
       "  --conf key=value            Spark setting; spark.hadoop.* reach Hadoop (repeatable)",
       "  --properties-file FILE      Spark properties; spark.ropeforge.<option> sets a job option",
       "  --master URL                Spark master (default local[*] when none is configured)");
@@ -45,7 +48,10 @@ public record CommandLine(
   private static final List<String> VALUED = List.of(JobOptions.CATALOG, JobOptions.OUT,
       JobOptions.CONTEXT_LENGTHS, JobOptions.PRECISION, JobOptions.SEMANTICS, JobOptions.LAYOUT,
       JobOptions.DTYPE, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION,
-      GpuOptions.TASK_AMOUNT, GpuOptions.EXECUTOR_AMOUNT);
+      GpuOptions.TASK_AMOUNT, GpuOptions.EXECUTOR_AMOUNT, LeaseOptions.TIMEOUT);
+
+  /** Options that are flags: present means on, {@code --flag=off} turns one off. */
+  private static final List<String> FLAGS = List.of(JobOptions.OVERWRITE, GpuOptions.GPU, LeaseOptions.FORCE);
 
   public CommandLine {
     options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
@@ -73,7 +79,7 @@ public record CommandLine(
         value = name.substring(eq + 1);
         name = name.substring(0, eq);
       }
-      if (name.equals(JobOptions.OVERWRITE) || name.equals(GpuOptions.GPU)) {
+      if (FLAGS.contains(name)) {
         options.put(name, value == null ? "true" : value);
         continue;
       }
@@ -130,6 +136,11 @@ public record CommandLine(
         fraction == null ? d.maxErrorFraction() : parseFraction(fraction));
   }
 
+  /** The lease options, from the same sources and in the same order as {@link #jobOptions}. */
+  public LeaseOptions leaseOptions(Map<String, String> sparkSettings) {
+    return LeaseOptions.parse(values(sparkSettings));
+  }
+
   /** The GPU options, from the same sources and in the same order as {@link #jobOptions}. */
   public GpuOptions gpuOptions(Map<String, String> sparkSettings) {
     return GpuOptions.parse(values(sparkSettings));
@@ -144,7 +155,7 @@ public record CommandLine(
     });
     values.putAll(options);
     for (String key : values.keySet()) {
-      if (!VALUED.contains(key) && !key.equals(JobOptions.OVERWRITE) && !key.equals(GpuOptions.GPU)) {
+      if (!VALUED.contains(key) && !FLAGS.contains(key)) {
         throw new IllegalArgumentException("Unknown job option '" + JobOptions.CONF_PREFIX + key + "'");
       }
     }

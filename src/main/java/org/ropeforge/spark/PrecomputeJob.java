@@ -27,12 +27,16 @@ import org.ropeforge.io.AtomicOutput;
 import org.ropeforge.io.HadoopConf;
 import org.ropeforge.spark.catalog.CatalogReader;
 import org.ropeforge.spark.output.CompletionMarker;
+import org.ropeforge.spark.output.Journal;
+import org.ropeforge.spark.output.LeftoverCleaner;
 import org.ropeforge.spark.output.Manifest;
 import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.output.RunLease;
 import org.ropeforge.spark.plan.Batches;
 import org.ropeforge.spark.plan.Normalizer;
 import org.ropeforge.spark.plan.OutputSettings;
+import org.ropeforge.spark.plan.Problem;
 import org.ropeforge.spark.plan.Target;
 import org.ropeforge.spark.write.GroupWriter;
 import org.ropeforge.spark.write.ParquetOutputs;
@@ -55,31 +59,33 @@ public final class PrecomputeJob {
   private final TableWriting.Factory tableFactory;
   private final WriteHooks hooks;
   private final GpuOptions gpu;
+  private final LeaseOptions lease;
   private final Progress progress;
 
   public PrecomputeJob(SparkSession spark, JobOptions options, TableWriting.Factory tableFactory,
       PrintStream err) {
-    this(spark, options, GpuOptions.OFF, tableFactory, WriteHooks.NONE, err);
+    this(spark, options, GpuOptions.OFF, LeaseOptions.DEFAULT, tableFactory, WriteHooks.NONE, err);
   }
 
   /**
    * @param tableFactory how tables are computed and laid out (the real format, or a test's)
    * @param hooks what the write tasks call at their fault points; {@link WriteHooks#NONE} but in fault tests
    */
-  public PrecomputeJob(SparkSession spark, JobOptions options, GpuOptions gpu, TableWriting.Factory tableFactory,
-      WriteHooks hooks, PrintStream err) {
+  public PrecomputeJob(SparkSession spark, JobOptions options, GpuOptions gpu, LeaseOptions lease,
+      TableWriting.Factory tableFactory, WriteHooks hooks, PrintStream err) {
     this.spark = spark;
     this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     this.options = options;
     this.tableFactory = tableFactory;
     this.hooks = hooks;
     this.gpu = gpu;
+    this.lease = lease;
     this.progress = new Progress(err);
   }
 
   /** Counts of one run; {@link #passes} decides the exit code. */
   public record Result(long models, long rows, long ok, long skipped, long errors, long bytesWritten,
-      long distinctSpecs, long writeTasks, double seconds, double maxErrorFraction) {
+      long bytesReused, long distinctSpecs, long writeTasks, double seconds, double maxErrorFraction) {
 
     public boolean passes() {
       return rows == 0 ? errors == 0 : errors <= maxErrorFraction * rows;
@@ -95,8 +101,30 @@ public final class PrecomputeJob {
     }
     HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
     Path outPath = qualify(conf, options.out());
-    String out = outPath.toString();
     FileSystem outFs = conf.fileSystem(outPath);
+    try (RunLease held = RunLease.acquire(outFs, outPath, lease.timeout(), lease.force(), this::tookLease);
+        Heartbeat heartbeat = new Heartbeat(held, lease.heartbeatPeriod(), progress)) {
+      progress.stage("lease: run %s holds %s", held.runId(), new Path(outPath, RunLease.NAME));
+      LeftoverCleaner.Removed removed = LeftoverCleaner.clean(outFs, outPath);
+      if (removed.any()) {
+        progress.stage("lease: removed what dead runs left: %d temporary files (%s), %d committer folders, %d open"
+            + " uploads", removed.files(), Progress.bytes(removed.bytes()), removed.folders(), removed.uploads());
+      }
+      return run(conf, outPath, outFs, held, gpuProfile);
+    }
+  }
+
+  private void tookLease(RunLease.Taken how, RunLease.Holder from) {
+    if (how != RunLease.Taken.FREE) {
+      progress.stage("lease: WARNING took over the lease of %s (%s)", from.describe(java.time.Instant.now()),
+          how == RunLease.Taken.STALE ? "its heartbeat is older than --" + LeaseOptions.TIMEOUT + " "
+              + lease.timeout().toSeconds() + " s" : "--" + LeaseOptions.FORCE);
+    }
+  }
+
+  private Result run(HadoopConf conf, Path outPath, FileSystem outFs, RunLease held, ResourceProfile gpuProfile)
+      throws IOException {
+    String out = outPath.toString();
     outFs.delete(new Path(outPath, OutputPaths.COMPLETE_MARKER), false);
 
     label("catalog", "list catalog " + options.catalog());
@@ -104,10 +132,10 @@ public final class PrecomputeJob {
     progress.stage("catalog: %d models listed from %s", entries.size(), options.catalog());
 
     OutputSettings settings = options.settings();
-    Map<String, Manifest.Row> previous = previousManifest(conf, outPath);
+    Map<String, Manifest.Row> previous = previousOutputs(conf, outPath);
     TableWriting tables = tableFactory.create(options.layout(), options.dtype(), options.precision(),
         options.semantics());
-    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables, hooks);
+    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables, hooks, held.runId());
 
     // Counted while the plan is built, so that normalising, grouping and batching take one Spark job.
     LongAccumulator planned = spark.sparkContext().longAccumulator("ropeforge outputs planned");
@@ -163,8 +191,8 @@ public final class PrecomputeJob {
       writtenCount = written.count();
     }
     JavaRDD<Outcome> outcomes = written.union(targets.filter(t -> !t.ok()).map(Outcome::failed));
-    progress.stage("tables: %d/%d outputs done, %s written", writtenCount, counts[0],
-        Progress.bytes(counters.bytes()));
+    progress.stage("tables: %d/%d outputs done, %s written, %s reused", writtenCount, counts[0],
+        Progress.bytes(counters.bytes()), Progress.bytes(counters.reusedBytes()));
 
     if (options.writesParquet()) {
       ParquetOutputs parquet = new ParquetOutputs(spark, out, settings);
@@ -181,13 +209,17 @@ public final class PrecomputeJob {
     }
 
     label("manifest", "write the manifest");
+    // A run that lost its lease may share the root with another: the manifest must come from one run alone.
+    held.ensureHeld();
     ManifestSummary summary = writeManifest(conf, outPath, outcomes);
     writeCompleteMarker(conf, outPath, summary, entries.size());
+    // The manifest lists everything the journal held, this run's fragments and dead runs' alike.
+    Journal.delete(outFs, outPath);
     targets.unpersist(false);
     batches.unpersist(false);
     written.unpersist(false);
     Result result = new Result(entries.size(), summary.rows, summary.ok, summary.skipped, summary.errors,
-        counters.bytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction());
+        counters.bytes(), counters.reusedBytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction());
     progress.stage("manifest: %d rows (%d ok, %d skipped, %d errors) in %s", summary.rows, summary.ok,
         summary.skipped, summary.errors, new Path(outPath, OutputPaths.MANIFEST));
     return result;
@@ -203,19 +235,33 @@ public final class PrecomputeJob {
     return conf.fileSystem(path).makeQualified(path);
   }
 
-  private Map<String, Manifest.Row> previousManifest(HadoopConf conf, Path out) throws IOException {
-    Path manifest = new Path(out, OutputPaths.MANIFEST);
-    if (options.overwrite() || !conf.fileSystem(manifest).exists(manifest)) {
+  /**
+   * What earlier runs left that this run may reuse: the previous manifest's rows, then the rows of every journal
+   * fragment (a run that died before its manifest left only those). Every row is still checked against its
+   * files before reuse. Empty with --overwrite.
+   */
+  private Map<String, Manifest.Row> previousOutputs(HadoopConf conf, Path out) throws IOException {
+    if (options.overwrite()) {
       return Map.of();
     }
-    label("plan", "read the previous manifest");
     Map<String, Manifest.Row> lines = new HashMap<>();
-    jsc.textFile(manifest.toString())
-        .map(Manifest::parseOrNull)
-        .filter(line -> line != null)
-        .collect()
-        .forEach(line -> lines.put(line.key(), line));
-    progress.stage("plan: previous manifest has %d lines", lines.size());
+    Path manifest = new Path(out, OutputPaths.MANIFEST);
+    FileSystem fs = conf.fileSystem(manifest);
+    if (fs.exists(manifest)) {
+      label("plan", "read the previous manifest");
+      jsc.textFile(manifest.toString())
+          .map(Manifest::parseOrNull)
+          .filter(line -> line != null)
+          .collect()
+          .forEach(line -> lines.put(line.key(), line));
+      progress.stage("plan: previous manifest has %d lines", lines.size());
+    }
+    int manifestRows = lines.size();
+    int fragments = Journal.readInto(fs, out, lines);
+    if (fragments > 0) {
+      progress.stage("plan: journal of unfinished runs has %d fragments, %d outputs beyond the manifest", fragments,
+          lines.size() - manifestRows);
+    }
     return lines;
   }
 
@@ -284,6 +330,35 @@ public final class PrecomputeJob {
     @Override
     public void close() {
       thread.interrupt();
+    }
+  }
+
+  /** Renews the run lease in the background while the run goes on. */
+  private static final class Heartbeat implements AutoCloseable {
+    private final java.util.concurrent.ScheduledExecutorService timer;
+
+    Heartbeat(RunLease lease, java.time.Duration period, Progress progress) {
+      timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "ropeforge-lease-heartbeat");
+        thread.setDaemon(true);
+        return thread;
+      });
+      java.util.concurrent.atomic.AtomicBoolean warned = new java.util.concurrent.atomic.AtomicBoolean();
+      timer.scheduleWithFixedDelay(() -> {
+        try {
+          lease.renew();
+        } catch (IOException | RuntimeException e) {
+          // One failed renewal is not fatal: the lease only expires after several periods without one.
+          if (warned.compareAndSet(false, true)) {
+            progress.stage("lease: WARNING cannot renew the heartbeat: %s", Problem.describe(e));
+          }
+        }
+      }, period.toMillis(), period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
     }
   }
 

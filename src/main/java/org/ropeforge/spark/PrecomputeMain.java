@@ -12,6 +12,7 @@ import java.util.Properties;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.output.RunLease;
 import org.ropeforge.spark.plan.Problem;
 import org.ropeforge.spark.write.SafetensorsTables;
 import org.ropeforge.spark.write.TableWriting;
@@ -44,6 +45,7 @@ public final class PrecomputeMain {
     SparkConf conf;
     JobOptions options;
     GpuOptions gpu;
+    LeaseOptions lease;
     try {
       line = CommandLine.parse(args);
       if (line.help()) {
@@ -53,6 +55,7 @@ public final class PrecomputeMain {
       conf = sparkConf(line, err);
       options = line.jobOptions(settings(conf));
       gpu = line.gpuOptions(settings(conf));
+      lease = line.leaseOptions(settings(conf));
     } catch (IllegalArgumentException | IOException e) {
       err.println("ropeforge: " + e.getMessage());
       err.println(CommandLine.USAGE);
@@ -70,7 +73,7 @@ public final class PrecomputeMain {
       return EXIT_FAILED;
     }
     try {
-      return runJob(spark, options, gpu, tables, hooks, out, err);
+      return runJob(spark, options, gpu, lease, tables, hooks, out, err);
     } finally {
       spark.stop();
     }
@@ -79,14 +82,17 @@ public final class PrecomputeMain {
   /** Runs the job on an existing session; the tests share one session this way. */
   static int runJob(SparkSession spark, JobOptions options, TableWriting.Factory tables, PrintStream out,
       PrintStream err) {
-    return runJob(spark, options, GpuOptions.OFF, tables, WriteHooks.NONE, out, err);
+    return runJob(spark, options, GpuOptions.OFF, LeaseOptions.DEFAULT, tables, WriteHooks.NONE, out, err);
   }
 
-  static int runJob(SparkSession spark, JobOptions options, GpuOptions gpu, TableWriting.Factory tables,
-      WriteHooks hooks, PrintStream out, PrintStream err) {
+  static int runJob(SparkSession spark, JobOptions options, GpuOptions gpu, LeaseOptions lease,
+      TableWriting.Factory tables, WriteHooks hooks, PrintStream out, PrintStream err) {
     PrecomputeJob.Result result;
     try {
-      result = new PrecomputeJob(spark, options, gpu, tables, hooks, err).run();
+      result = new PrecomputeJob(spark, options, gpu, lease, tables, hooks, err).run();
+    } catch (RunLease.HeldException e) {
+      err.println("ropeforge: " + e.getMessage());
+      return EXIT_FAILED;
     } catch (IllegalArgumentException e) {
       err.println("ropeforge: " + e.getMessage());
       return EXIT_USAGE;
@@ -161,6 +167,7 @@ public final class PrecomputeMain {
     b.append(String.format(Locale.ROOT, "%-22s %d%n", "distinct table specs", r.distinctSpecs()));
     b.append(String.format(Locale.ROOT, "%-22s %d%n", "write tasks", r.writeTasks()));
     b.append(String.format(Locale.ROOT, "%-22s %s%n", "table bytes written", Progress.bytes(r.bytesWritten())));
+    b.append(String.format(Locale.ROOT, "%-22s %s%n", "file bytes reused", Progress.bytes(r.bytesReused())));
     b.append(String.format(Locale.ROOT, "%-22s %.1f s%n", "wall time", r.seconds()));
     return b.toString();
   }

@@ -89,4 +89,22 @@ class CommandLineTest {
     assertEquals("Option '--conf' needs key=value, got 'novalue'",
         assertThrows(IllegalArgumentException.class, () -> CommandLine.parse("--conf", "novalue")).getMessage());
   }
+
+  @Test
+  void leaseOptionsHaveDefaultsAndNameTheirMistakes() {
+    assertEquals(LeaseOptions.DEFAULT, CommandLine.parse().leaseOptions(Map.of()));
+    LeaseOptions set = CommandLine.parse("--lease-timeout", "30", "--force-lease").leaseOptions(Map.of());
+    assertEquals(java.time.Duration.ofSeconds(30), set.timeout());
+    assertTrue(set.force());
+    assertEquals(java.time.Duration.ofSeconds(5), set.heartbeatPeriod());
+    assertEquals("Option 'lease-timeout' is 0 but must be a whole number of seconds >= 1",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--lease-timeout", "0").leaseOptions(Map.of())).getMessage());
+    assertEquals("Option 'lease-timeout' is 'soon', which is not a whole number of seconds",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--lease-timeout", "soon").leaseOptions(Map.of())).getMessage());
+    assertEquals("Option 'force-lease' is 'maybe' but must be on or off",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--force-lease=maybe").leaseOptions(Map.of())).getMessage());
+  }
 }

@@ -43,7 +43,8 @@ class GoldenJobTest {
     Path catalog = GoldenOutputs.writeManifestCatalog(dir.resolve("catalog"), records);
     Path out = dir.resolve("out");
     JobOptions options = new JobOptions(catalog.toString(), out.toString(), null, Precision.EXACT,
-        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), false, false, 0.0);
+        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), false,
+        false, 0.0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     assertEquals(0, run(options, err), err.toString(StandardCharsets.UTF_8));
@@ -90,7 +91,8 @@ class GoldenJobTest {
     Path catalog = GoldenOutputs.writeManifestCatalog(dir.resolve("catalog"), records);
     Path out = dir.resolve("out");
     JobOptions options = new JobOptions(catalog.toString(), out.toString(), null, Precision.EXACT,
-        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), true, false, 0.0);
+        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), true,
+        false, 0.0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     assertEquals(0, run(options, err), err.toString(StandardCharsets.UTF_8));

@@ -34,7 +34,7 @@ class GpuLocalModeTest {
         new long[] {64}, JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, Layout.HALF, Dtype.F32,
         Set.of(OutputFormat.SAFETENSORS), false, false, 0.0);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = PrecomputeMain.runJob(SharedSpark.session(), options, new GpuOptions(true, 1.0, 1),
+    int exit = PrecomputeMain.runJob(SharedSpark.session(), options, new GpuOptions(true, 1.0, 1), LeaseOptions.DEFAULT,
         SafetensorsTables.FACTORY, WriteHooks.NONE,
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));

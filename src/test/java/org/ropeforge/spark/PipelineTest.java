@@ -156,7 +156,8 @@ class PipelineTest {
         "{\"model_id\": \"/abs/olute\", \"config\": \"catalog/llama.json\"}",
         "{\"model_id\": \"ok/model\", \"config\": \"catalog/llama.json\", \"context_lengths\": [32]}"));
     JobOptions options = new JobOptions(dir.resolve("catalog.jsonl").toString(), dir.resolve("out").toString(),
-        null, JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS),
+        null, JobOptions.PRECISION_DEFAULT, JobOptions.SEMANTICS_DEFAULT, Layout.HALF, Dtype.F32,
+        Set.of(OutputFormat.SAFETENSORS),
         false, false, 1.0);
 
     Run run = run(options);

@@ -34,6 +34,14 @@ final class S3ProxyServer implements AutoCloseable {
   }
 
   static S3ProxyServer start(Path workDir) throws IOException, InterruptedException {
+    return start(workDir, "transient", "-Xmx256m");
+  }
+
+  /**
+   * A server with the given jclouds provider: {@code transient} keeps objects in its heap, {@code filesystem}
+   * under {@code workDir/blobs}, for tests that write more than a heap holds.
+   */
+  static S3ProxyServer start(Path workDir, String provider, String heap) throws IOException, InterruptedException {
     String jar = System.getProperty("s3proxy.jar");
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException("System property s3proxy.jar must name the S3Proxy jar, got " + jar);
@@ -42,6 +50,7 @@ final class S3ProxyServer implements AutoCloseable {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
     }
+    Files.createDirectories(workDir.resolve("blobs"));
     Path conf = workDir.resolve("s3proxy.conf");
     Files.writeString(conf, String.join("\n",
         "s3proxy.endpoint=http://127.0.0.1:" + port,
@@ -49,13 +58,13 @@ final class S3ProxyServer implements AutoCloseable {
         "s3proxy.identity=" + ACCESS_KEY,
         "s3proxy.credential=" + SECRET_KEY,
         "s3proxy.ignore-unknown-headers=true",
-        "jclouds.provider=transient",
+        "jclouds.provider=" + provider,
         "jclouds.identity=x",
         "jclouds.credential=y",
         "jclouds.filesystem.basedir=" + workDir.resolve("blobs"),
         ""));
     Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-jar", jar, "--properties", conf.toString())
+        heap, "-jar", jar, "--properties", conf.toString())
         .redirectErrorStream(true)
         .redirectOutput(workDir.resolve("s3proxy.log").toFile())
         .start();
@@ -96,16 +105,21 @@ final class S3ProxyServer implements AutoCloseable {
   }
 
   void createBucket(String bucket) {
-    try (S3Client s3 = S3Client.builder()
+    try (S3Client s3 = client()) {
+      s3.createBucket(b -> b.bucket(bucket));
+    }
+  }
+
+  /** A plain SDK client of this server, for what S3A does not do (open an upload and leave it open). */
+  S3Client client() {
+    return S3Client.builder()
         .endpointOverride(URI.create(endpoint()))
         .region(Region.US_EAST_1)
         .forcePathStyle(true)
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .build()) {
-      s3.createBucket(b -> b.bucket(bucket));
-    }
+        .build();
   }
 
   @Override

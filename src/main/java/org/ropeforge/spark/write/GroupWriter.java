@@ -13,11 +13,13 @@ import java.util.TreeMap;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.ropeforge.gpu.CudaDevice;
 import org.ropeforge.io.AtomicOutput;
 import org.ropeforge.io.HadoopConf;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.io.Sha256;
+import org.ropeforge.spark.output.Journal;
 import org.ropeforge.spark.output.Manifest;
 import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
@@ -30,7 +32,8 @@ import org.ropeforge.spark.plan.Target;
  * shorter context length takes the prefix, which is exact because row p depends on p and the spec only.
  */
 public final class GroupWriter implements Serializable {
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GroupWriter.class);
 
   /** Rows are computed this many bytes at a time: large writes, a buffer that stays in cache-friendly range. */
   static final int CHUNK_BYTES = 4 << 20;
@@ -43,17 +46,21 @@ public final class GroupWriter implements Serializable {
   private final boolean writeFiles;
   private final TableWriting tables;
   private final WriteHooks hooks;
+  private final String runId;
 
   /**
    * @param writeFiles whether safetensors files are written; without them the task still computes each table
    *     once for its digests
+   * @param runId the run's id, which names its journal fragments
    */
-  public GroupWriter(HadoopConf conf, String outRoot, boolean writeFiles, TableWriting tables, WriteHooks hooks) {
+  public GroupWriter(HadoopConf conf, String outRoot, boolean writeFiles, TableWriting tables, WriteHooks hooks,
+      String runId) {
     this.conf = conf;
     this.outRoot = outRoot;
     this.writeFiles = writeFiles;
     this.tables = tables;
     this.hooks = hooks;
+    this.runId = runId;
   }
 
   /**
@@ -64,7 +71,8 @@ public final class GroupWriter implements Serializable {
     List<Outcome> outcomes = new ArrayList<>(targets.size());
     List<Target> todo = new ArrayList<>();
     for (Target target : targets) {
-      Outcome reused = reuse(target, previous.get(Manifest.key(target.modelId(), target.contextLength())));
+      Outcome reused = reuse(target, previous.get(Manifest.key(target.modelId(), target.contextLength())),
+          counters);
       if (reused != null) {
         outcomes.add(reused);
       } else {
@@ -75,10 +83,31 @@ public final class GroupWriter implements Serializable {
       hooks.taskStarted();
       outcomes.addAll(writeAll(todo, counters));
     }
+    journal(outcomes);
     return outcomes;
   }
 
-  private Outcome reuse(Target target, Manifest.Row line) {
+  /**
+   * Commits this task's journal fragment: what it completed, so that a run started after the driver dies reuses
+   * it. Without a fragment the outputs are still correct, only not resumable, so a failure here is logged.
+   */
+  private void journal(List<Outcome> outcomes) {
+    List<Outcome> complete = outcomes.stream().filter(o -> o.status() != Outcome.Status.ERROR).toList();
+    if (complete.isEmpty()) {
+      return;
+    }
+    TaskContext task = TaskContext.get();
+    Path fragment = Journal.fragment(new Path(outRoot), runId, task == null ? 0 : task.partitionId(),
+        task == null ? 0 : task.attemptNumber());
+    try {
+      Journal.commit(conf.fileSystem(fragment), fragment, complete);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("Cannot write journal fragment {}; its outputs are complete but a run that resumes after a failure"
+          + " of this one writes them again: {}", fragment, Problem.describe(e));
+    }
+  }
+
+  private Outcome reuse(Target target, Manifest.Row line, WriteCounters counters) {
     if (line == null || !line.reusableFor(target)) {
       return null;
     }
@@ -96,6 +125,7 @@ public final class GroupWriter implements Serializable {
     } catch (IOException e) {
       return null; // missing or unreadable: written afresh
     }
+    counters.addReused(line.files().stream().mapToLong(Outcome.OutputFile::bytes).sum());
     return new Outcome(target, Outcome.Status.SKIPPED, line.files(), line.tableSha256(), line.tableDevices(),
         line.gpu(), null);
   }

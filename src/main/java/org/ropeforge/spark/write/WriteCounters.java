@@ -10,16 +10,28 @@ public final class WriteCounters implements Serializable {
 
   private final LongAccumulator bytes;
   private final LongAccumulator tables;
+  private final LongAccumulator reused;
 
   public WriteCounters(SparkContext sc) {
     bytes = sc.longAccumulator("ropeforge bytes written");
     tables = sc.longAccumulator("ropeforge tables written");
+    reused = sc.longAccumulator("ropeforge bytes reused");
   }
 
   /** Counters that only count locally, for code run outside a Spark job. */
   public WriteCounters() {
     bytes = new LongAccumulator();
     tables = new LongAccumulator();
+    reused = new LongAccumulator();
+  }
+
+  void addReused(long n) {
+    reused.add(n);
+  }
+
+  /** Bytes of the files found current and kept, instead of written again. */
+  public long reusedBytes() {
+    return reused.value();
   }
 
   void addBytes(long n) {

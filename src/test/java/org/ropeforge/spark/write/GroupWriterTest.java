@@ -30,7 +30,8 @@ class GroupWriterTest {
   private final FakeTables tables = new FakeTables();
 
   private GroupWriter writer() {
-    return new GroupWriter(new HadoopConf(new Configuration()), out.toUri().toString(), true, tables, WriteHooks.NONE);
+    return new GroupWriter(new HadoopConf(new Configuration()), out.toUri().toString(), true, tables, WriteHooks.NONE,
+        "test-run");
   }
 
   @Test
