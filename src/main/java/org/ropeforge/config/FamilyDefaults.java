@@ -61,6 +61,9 @@ final class FamilyDefaults {
   /** Families with Gemma 3 style per-layer-type RoPE (global and sliding layers). */
   static final Set<String> GEMMA_PER_LAYER = Set.of("gemma3", "gemma4");
 
+  /** Gemma 4 style families: full-attention layers rotate over global_head_dim. */
+  static final Set<String> GLOBAL_HEAD_DIM = Set.of("gemma4", "gemma4_unified", "diffusion_gemma");
+
   /** Phi-3 style families: legacy su/yarn mean longrope, and the original length defaults to 4096. */
   static final Set<String> PHI3 = Set.of("phi3", "phimoe", "phi4_multimodal");
 

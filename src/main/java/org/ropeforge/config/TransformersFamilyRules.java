@@ -42,6 +42,24 @@ final class TransformersFamilyRules {
   // ---------------------------------------------------------------------------------------------------
   // gemma3, gemma4
 
+  /**
+   * The head dimension a layer type of a per-layer-type dictionary rotates over: Gemma 4's full-attention layers
+   * rotate over global_head_dim (transformers' Gemma 4 rotary embedding reads it for them), every other layer
+   * type over the model's head dimension.
+   */
+  static HeadDim perLayerTypeHeadDim(TransformersNormalizer normalizer, String layerType, HeadDim headDim) {
+    ConfigTree config = normalizer.config();
+    if (!FamilyDefaults.GLOBAL_HEAD_DIM.contains(config.family()) || !"full_attention".equals(layerType)) {
+      return headDim;
+    }
+    String path = config.textPath("global_head_dim");
+    Long global = config.fields().optPositiveInt(config.text(), "global_head_dim", path);
+    HeadDim fullHeadDim = new HeadDim(global == null ? 512 : config.checkedHeadDim(global, path), path);
+    normalizer.rules().add(config.family() + ": full_attention layers use global_head_dim = " + fullHeadDim.dim()
+        + (global == null ? " (Gemma 4 config default)" : ""));
+    return fullHeadDim;
+  }
+
   /** Whether a flat dictionary means Gemma 3 style global and sliding layers. */
   static boolean hasGemmaLayers(String family) {
     return FamilyDefaults.GEMMA_PER_LAYER.contains(family);

@@ -72,6 +72,7 @@ final class TransformersNormalizer {
       dictPath = config.textPath("rope_parameters");
     }
 
+    UnresolvedFamilies.refuse(config, isPerLayerType(dict));
     List<LayerSpec> layers = new ArrayList<>();
     if (isPerLayerType(dict)) {
       rules.add("per-layer-type rope_parameters: one table set per layer type");
@@ -87,8 +88,9 @@ final class TransformersNormalizer {
               "= " + JsonFields.abbreviate(e.getValue()) + " must be an object (the layer type's parameters) or null");
         }
         RopeParams.Builder b = readDictionary(e.getValue(), path);
-        fillFromTopLevelAndDefaults(b, path, headDim, maxPositions, false);
-        layers.add(layerSpec(e.getKey(), b, headDim));
+        HeadDim layerHeadDim = TransformersFamilyRules.perLayerTypeHeadDim(this, e.getKey(), headDim);
+        fillFromTopLevelAndDefaults(b, path, layerHeadDim, maxPositions, false);
+        layers.add(layerSpec(e.getKey(), b, layerHeadDim));
       }
     } else if (TransformersFamilyRules.hasGemmaLayers(family)) {
       layers.addAll(TransformersFamilyRules.gemmaLayers(this, dict, dictPath, headDim, maxPositions));

@@ -138,7 +138,8 @@ public final class FreqMath {
       float factorF = (float) factor;
       for (int i = 0; i < invFreq.length; i++) {
         float f = (float) invFreq[i];
-        float wavelen = twoPi / f;
+        // A Python number divided by a tensor is torch's reciprocal times the number: two roundings, not one.
+        float wavelen = (1f / f) * twoPi;
         if (wavelen < highWl) {
           out[i] = f;
         } else if (wavelen > lowWl) {
@@ -146,7 +147,7 @@ public final class FreqMath {
         } else if (emptyBand) {
           out[i] = f;
         } else {
-          float smooth = ((float) originalMax / wavelen - (float) lowFreqFactor)
+          float smooth = ((1f / wavelen) * (float) originalMax - (float) lowFreqFactor)
               / (float) (highFreqFactor - lowFreqFactor);
           out[i] = (1f - smooth) * f / factorF + smooth * f;
         }
