@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.ropeforge.io.UriCredentials;
 
 /**
  * The catalog manifest: JSON lines of
@@ -21,7 +22,8 @@ import java.util.function.Consumer;
  *
  * <p>The rules: a line is a JSON object; {@code model_id} a non-empty string; {@code config} a non-empty string;
  * {@code context_lengths}, when present and not null, a non-empty array of whole numbers in
- * [1, {@link #MAX_CONTEXT_LENGTH}]. Blank lines are skipped. A line longer than {@link #MAX_LINE_CHARS} is
+ * [1, {@link #MAX_CONTEXT_LENGTH}]; a config URI with a password in it is refused (it would be printed wherever
+ * the location is), and the line's error shows it redacted. Blank lines are skipped. A line longer than {@link #MAX_LINE_CHARS} is
  * refused without being held in memory, so a hostile manifest cannot exhaust its reader. A broken line becomes
  * an entry with a {@link CatalogEntry.Defect}, never an exception: the other lines still count.
  */
@@ -107,6 +109,12 @@ public final class CatalogManifest {
     if (config == null || !config.isTextual() || config.textValue().isEmpty()) {
       return CatalogEntry.broken(modelId, null, "config", value(config), "Catalog " + where + ": config = "
           + shown(config) + " must be a non-empty string (a path or URI of the config.json)");
+    }
+    if (UriCredentials.hasPassword(config.textValue())) {
+      String shown = UriCredentials.redact(config.textValue());
+      return CatalogEntry.broken(modelId, null, "config", shown, "Catalog " + where + ": config = " + shown
+          + " has a password in its URI, which would be printed wherever the URI is; give the credentials through"
+          + " the filesystem's configuration instead");
     }
     List<Long> lengths = new ArrayList<>();
     JsonNode list = node.get("context_lengths");

@@ -133,6 +133,12 @@ public record JobOptions(
     return contextLengths == null ? null : contextLengths.clone();
   }
 
+  /** The same options with other catalog and output locations. */
+  public JobOptions withLocations(String newCatalog, String newOut) {
+    return new JobOptions(newCatalog, newOut, contextLengths, precision, semantics, layout, dtype, formats,
+        parquetTables, overwrite, maxErrorFraction);
+  }
+
   /** The lengths for entries that name none, empty for each model's own. */
   public List<Long> defaultContextLengths() {
     return contextLengths == null ? List.of() : Arrays.stream(contextLengths).boxed().toList();

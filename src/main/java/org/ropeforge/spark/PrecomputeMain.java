@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.ropeforge.io.UriCredentials;
 import org.ropeforge.spark.output.OutputPaths;
 import org.ropeforge.spark.output.RunLease;
 import org.ropeforge.spark.plan.Problem;
@@ -53,7 +54,7 @@ public final class PrecomputeMain {
         return EXIT_OK;
       }
       conf = sparkConf(line, err);
-      options = line.jobOptions(settings(conf));
+      options = withoutUriCredentials(line.jobOptions(settings(conf)), conf);
       gpu = line.gpuOptions(settings(conf));
       lease = line.leaseOptions(settings(conf));
     } catch (IllegalArgumentException | IOException e) {
@@ -146,6 +147,24 @@ public final class PrecomputeMain {
     conf.setIfMissing("spark.app.name", "ropeforge-precompute");
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     return conf;
+  }
+
+  /**
+   * The options with credentials taken out of the catalog and output URIs, into the bucket's Hadoop settings,
+   * before anything prints or logs a URI; and Spark told to redact such URIs wherever it records values (the
+   * event log lists the JVM's command line, which still holds them).
+   */
+  static JobOptions withoutUriCredentials(JobOptions options, SparkConf conf) {
+    String redaction = conf.get("spark.redaction.regex", "(?i)secret|password|token|access[.]?key");
+    if (!redaction.contains(UriCredentials.USERINFO_WITH_PASSWORD)) {
+      conf.set("spark.redaction.regex", redaction + "|" + UriCredentials.USERINFO_WITH_PASSWORD);
+    }
+    String catalog = UriCredentials.extract(options.catalog(), "Option '" + JobOptions.CATALOG + "'",
+        (key, value) -> conf.set("spark.hadoop." + key, value));
+    String out = UriCredentials.extract(options.out(), "Option '" + JobOptions.OUT + "'",
+        (key, value) -> conf.set("spark.hadoop." + key, value));
+    return catalog.equals(options.catalog()) && out.equals(options.out()) ? options
+        : options.withLocations(catalog, out);
   }
 
   private static Map<String, String> settings(SparkConf conf) {

@@ -7,6 +7,7 @@ import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.ropeforge.io.HadoopConf;
+import org.ropeforge.io.UriCredentials;
 import org.ropeforge.spark.verify.OutputVerifier;
 
 /**
@@ -58,6 +59,11 @@ public final class VerifyMain {
     }
     if (root == null || root.isBlank()) {
       return usage(err, "Option '--out' is required");
+    }
+    try {
+      root = UriCredentials.extract(root, "Option '--out'", conf::set);
+    } catch (IllegalArgumentException e) {
+      return usage(err, e.getMessage());
     }
     HadoopConf hadoop = new HadoopConf(conf);
     OutputVerifier verifier;

@@ -36,6 +36,20 @@ class CredentialLeakTest {
 
   @Test
   void noSecretReachesAnyOutputOrLog() throws Exception {
+    runAndScan(false);
+  }
+
+  /**
+   * The key and secret written into the catalog and output URIs ({@code s3a://KEY:SECRET@bucket/...}), and in no
+   * setting: the job reaches the bucket with them, and the same scan finds the secret nowhere, not even in the
+   * event log, which records the JVM's command line.
+   */
+  @Test
+  void aSecretInTheUrisIsUsedButNeverPrinted() throws Exception {
+    runAndScan(true);
+  }
+
+  private void runAndScan(boolean credentialsInUris) throws Exception {
     try (S3ProxyServer server = S3ProxyServer.start(work)) {
       String bucket = "leak-" + UUID.randomUUID().toString().substring(0, 8);
       server.createBucket(bucket);
@@ -64,9 +78,16 @@ class CredentialLeakTest {
           // Plain text, so that the scan below can read it.
           "--conf", "spark.eventLog.compress=false"));
       Map<String, String> s3a = new LinkedHashMap<>(server.s3aSettings());
-      s3a.put("fs.s3a.session.token", SESSION_TOKEN);
+      String location = "s3a://" + bucket;
+      if (credentialsInUris) {
+        s3a.remove("fs.s3a.access.key");
+        s3a.remove("fs.s3a.secret.key");
+        location = "s3a://" + S3ProxyServer.ACCESS_KEY + ":" + S3ProxyServer.SECRET_KEY + "@" + bucket;
+      } else {
+        s3a.put("fs.s3a.session.token", SESSION_TOKEN);
+      }
       s3a.forEach((key, value) -> command.addAll(List.of("--conf", "spark.hadoop." + key + "=" + value)));
-      command.addAll(List.of("--catalog", "s3a://" + bucket + "/catalog", "--out", out,
+      command.addAll(List.of("--catalog", location + "/catalog", "--out", location + "/out",
           "--context-lengths", "256", "--max-error-fraction", "0.5"));
       ProcessBuilder builder = new ProcessBuilder(command)
           .redirectOutput(work.resolve("stdout.log").toFile())
@@ -108,12 +129,18 @@ class CredentialLeakTest {
           .map(e -> new String(e.getValue(), StandardCharsets.UTF_8)).orElseThrow();
       // Positive control: the scan looks where a secret would be, since the event log lists the settings with
       // their values redacted.
-      assertTrue(eventLog.contains("\"spark.hadoop.fs.s3a.secret.key\":\"*********(redacted)\""),
-          eventFiles + "\n" + eventLog);
-      assertTrue(eventLog.contains("\"spark.hadoop.fs.s3a.session.token\":\"*********(redacted)\""),
-          eventFiles + "\n" + eventLog);
+      String secretKey = credentialsInUris ? "spark.hadoop.fs.s3a.bucket." + bucket + ".secret.key"
+          : "spark.hadoop.fs.s3a.secret.key";
+      assertTrue(eventLog.contains("\"" + secretKey + "\":\"*********(redacted)\""), eventFiles + "\n" + eventLog);
+      if (credentialsInUris) {
+        assertTrue(eventLog.contains("\"sun.java.command\":\"*********(redacted)\""), eventFiles + "\n" + eventLog);
+      } else {
+        assertTrue(eventLog.contains("\"spark.hadoop.fs.s3a.session.token\":\"*********(redacted)\""),
+            eventFiles + "\n" + eventLog);
+      }
 
-      VerifyTest.Result clean = VerifyTest.verify(new Configuration(), verifyArgs(server, out, bucket));
+      VerifyTest.Result clean = VerifyTest.verify(new Configuration(), verifyArgs(server, location + "/out",
+          credentialsInUris));
       assertEquals(0, clean.exit(), clean.out() + clean.err());
       assertEquals("verify: 1 files checked, 0 mismatches\n", clean.out());
       captured.put("verify output", (clean.out() + clean.err()).getBytes(StandardCharsets.UTF_8));
@@ -130,15 +157,20 @@ class CredentialLeakTest {
 
       String file = out + "/safetensors/org/llama/rope-256.safetensors";
       fs.delete(new org.apache.hadoop.fs.Path(file), false);
-      VerifyTest.Result missing = VerifyTest.verify(new Configuration(), verifyArgs(server, out, bucket));
+      VerifyTest.Result missing = VerifyTest.verify(new Configuration(), verifyArgs(server, location + "/out",
+          credentialsInUris));
       assertEquals(1, missing.exit(), missing.out() + missing.err());
       assertTrue(missing.out().contains(file + ": missing"), missing.out());
     }
   }
 
-  private static String[] verifyArgs(S3ProxyServer server, String out, String bucket) {
+  private static String[] verifyArgs(S3ProxyServer server, String out, boolean credentialsInUris) {
     List<String> args = new ArrayList<>(List.of("--out", out));
-    server.s3aSettings().forEach((key, value) -> args.addAll(List.of("--conf", key + "=" + value)));
+    server.s3aSettings().forEach((key, value) -> {
+      if (!credentialsInUris || !key.endsWith(".access.key") && !key.endsWith(".secret.key")) {
+        args.addAll(List.of("--conf", key + "=" + value));
+      }
+    });
     return args.toArray(String[]::new);
   }
 
