@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -40,6 +41,7 @@ import org.ropeforge.spark.plan.Problem;
 import org.ropeforge.spark.plan.Target;
 import org.ropeforge.spark.write.GroupWriter;
 import org.ropeforge.spark.write.ParquetOutputs;
+import org.ropeforge.spark.write.PlannedOutput;
 import org.ropeforge.spark.write.TableWriting;
 import org.ropeforge.spark.write.WriteCounters;
 import org.ropeforge.spark.write.WriteHooks;
@@ -132,7 +134,7 @@ public final class PrecomputeJob {
     progress.stage("catalog: %d models listed from %s", entries.size(), options.catalog());
 
     OutputSettings settings = options.settings();
-    Map<String, Manifest.Row> previous = previousOutputs(conf, outPath);
+    JavaPairRDD<String, Manifest.Row> previous = previousOutputs(conf, outPath);
     TableWriting tables = tableFactory.create(options.layout(), options.dtype(), options.precision(),
         options.semantics());
     GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables, hooks, held.runId());
@@ -152,14 +154,20 @@ public final class PrecomputeJob {
           return normalized.iterator();
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
-    JavaRDD<List<Target>> batches = targets.filter(Target::ok)
-        .mapToPair(t -> new Tuple2<List<LayerRope.TableKey>, Target>(t.tableKey(), t))
+    JavaPairRDD<String, Target> okTargets = targets.filter(Target::ok)
+        .mapToPair(t -> new Tuple2<>(Manifest.key(t.modelId(), t.contextLength()), t));
+    // Earlier rows meet their targets on the executors: the driver holds nothing that grows with the models.
+    JavaRDD<PlannedOutput> plannedOutputs = previous == null
+        ? okTargets.values().map(t -> new PlannedOutput(t, null))
+        : okTargets.leftOuterJoin(previous).values().map(p -> new PlannedOutput(p._1(), p._2().orElse(null)));
+    JavaRDD<List<PlannedOutput>> batches = plannedOutputs
+        .mapToPair(p -> new Tuple2<List<LayerRope.TableKey>, PlannedOutput>(p.target().tableKey(), p))
         .groupByKey()
         .flatMap(group -> {
           specs.add(1);
-          List<Target> members = new ArrayList<>();
+          List<PlannedOutput> members = new ArrayList<>();
           group._2().forEach(members::add);
-          return Batches.of(members, Batches.MAX_FILES_PER_TASK, Batches.MAX_BYTES_PER_TASK,
+          return Batches.of(members, PlannedOutput::target, Batches.MAX_FILES_PER_TASK, Batches.MAX_BYTES_PER_TASK,
               settings.tableOptions()).iterator();
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
@@ -170,18 +178,18 @@ public final class PrecomputeJob {
     progress.stage("normalise: %d models read, %d outputs planned, %d errors, %d distinct table specs",
         entries.size(), counts[0], counts[1], distinct);
     label("plan", "number " + writeTasks + " write tasks");
-    JavaPairRDD<Long, List<Target>> indexed = batches.zipWithIndex().mapToPair(b -> new Tuple2<>(b._2(), b._1()));
+    JavaPairRDD<Long, List<PlannedOutput>> indexed =
+        batches.zipWithIndex().mapToPair(b -> new Tuple2<>(b._2(), b._1()));
     progress.stage("plan: %d write tasks (at most %d files or %s each)", writeTasks, Batches.MAX_FILES_PER_TASK,
         Progress.bytes(Batches.MAX_BYTES_PER_TASK));
 
     WriteCounters counters = new WriteCounters(spark.sparkContext());
     label("tables", "compute " + distinct + " distinct tables and write " + counts[0] + " outputs");
     int writePartitions = (int) Math.max(1, Math.min(writeTasks, Integer.MAX_VALUE));
-    var previousForTasks = jsc.broadcast(previous);
     JavaRDD<Outcome> written = indexed
         .partitionBy(new IndexPartitioner(writePartitions))
         .values()
-        .flatMap(batch -> writer.write(batch, previousForTasks.value(), counters).iterator());
+        .flatMap(batch -> writer.write(batch, counters).iterator());
     if (gpuProfile != null) {
       written = written.withResources(gpuProfile);
     }
@@ -211,7 +219,7 @@ public final class PrecomputeJob {
     label("manifest", "write the manifest");
     // A run that lost its lease may share the root with another: the manifest must come from one run alone.
     held.ensureHeld();
-    ManifestSummary summary = writeManifest(conf, outPath, outcomes);
+    ManifestSummary summary = writeManifest(conf, outPath, outcomes, counts[0] + counts[1]);
     writeCompleteMarker(conf, outPath, summary, entries.size());
     // The manifest lists everything the journal held, this run's fragments and dead runs' alike.
     Journal.delete(outFs, outPath);
@@ -236,33 +244,38 @@ public final class PrecomputeJob {
   }
 
   /**
-   * What earlier runs left that this run may reuse: the previous manifest's rows, then the rows of every journal
-   * fragment (a run that died before its manifest left only those). Every row is still checked against its
-   * files before reuse. Empty with --overwrite.
+   * What earlier runs left that this run may reuse, keyed by (model, length): the previous manifest's rows and
+   * the rows of every journal fragment (a run that died before its manifest left only those), one per key. Read
+   * as a dataset, never collected: a registry's manifest has millions of rows. Every row is still checked
+   * against its files before reuse. Null with --overwrite or when there is nothing.
    */
-  private Map<String, Manifest.Row> previousOutputs(HadoopConf conf, Path out) throws IOException {
+  private JavaPairRDD<String, Manifest.Row> previousOutputs(HadoopConf conf, Path out) throws IOException {
     if (options.overwrite()) {
-      return Map.of();
+      return null;
     }
-    Map<String, Manifest.Row> lines = new HashMap<>();
+    List<String> sources = new ArrayList<>();
     Path manifest = new Path(out, OutputPaths.MANIFEST);
     FileSystem fs = conf.fileSystem(manifest);
     if (fs.exists(manifest)) {
-      label("plan", "read the previous manifest");
-      jsc.textFile(manifest.toString())
-          .map(Manifest::parseOrNull)
-          .filter(line -> line != null)
-          .collect()
-          .forEach(line -> lines.put(line.key(), line));
-      progress.stage("plan: previous manifest has %d lines", lines.size());
+      sources.add(manifest.toString());
     }
-    int manifestRows = lines.size();
-    int fragments = Journal.readInto(fs, out, lines);
-    if (fragments > 0) {
-      progress.stage("plan: journal of unfinished runs has %d fragments, %d outputs beyond the manifest", fragments,
-          lines.size() - manifestRows);
+    Path fragments = new Path(new Path(out, Journal.DIR), "*" + Journal.SUFFIX);
+    FileStatus[] journal = fs.globStatus(fragments);
+    if (journal != null && journal.length > 0) {
+      sources.add(fragments.toString());
     }
-    return lines;
+    if (sources.isEmpty()) {
+      return null;
+    }
+    progress.stage("plan: reusing what %s lists, where its files still check", journal == null || journal.length == 0
+        ? "the previous manifest" : (sources.size() == 2 ? "the previous manifest and " : "") + journal.length
+        + " journal fragments of unfinished runs");
+    return jsc.textFile(String.join(",", sources))
+        .map(Manifest::parseOrNull)
+        .filter(row -> row != null)
+        .mapToPair(row -> new Tuple2<>(row.key(), row))
+        // A retried task's fragment repeats rows; either one will do, since reuse checks the files.
+        .reduceByKey((a, b) -> a);
   }
 
   private static final class ManifestSummary {
@@ -272,19 +285,26 @@ public final class PrecomputeJob {
     long errors;
   }
 
-  private ManifestSummary writeManifest(HadoopConf conf, Path out, JavaRDD<Outcome> outcomes)
+  /** Manifest lines per sorted partition: bounded, so that the driver streams a manifest of any length. */
+  static final int MANIFEST_LINES_PER_PARTITION = 50_000;
+
+  private ManifestSummary writeManifest(HadoopConf conf, Path out, JavaRDD<Outcome> outcomes, long rows)
       throws IOException {
     ManifestSummary summary = new ManifestSummary();
     Path path = new Path(out, OutputPaths.MANIFEST);
-    Iterator<Outcome> sorted = outcomes
-        .sortBy(Outcome::sortKey, true, Math.max(1, jsc.defaultParallelism()))
+    int partitions = (int) Math.max(jsc.defaultParallelism(),
+        Math.min(100_000, (rows + MANIFEST_LINES_PER_PARTITION - 1) / MANIFEST_LINES_PER_PARTITION));
+    // Lines are rendered on the executors; the driver takes one sorted partition of short strings at a time.
+    Iterator<Tuple2<String, String>> sorted = outcomes
+        .mapToPair(o -> new Tuple2<>(o.sortKey(), o.status().ordinal() + Manifest.toJson(o)))
+        .sortByKey(true, partitions)
         .toLocalIterator();
     try (AtomicOutput manifest = AtomicOutput.create(conf.fileSystem(path), path)) {
       while (sorted.hasNext()) {
-        Outcome outcome = sorted.next();
-        manifest.write((Manifest.toJson(outcome) + "\n").getBytes(StandardCharsets.UTF_8));
+        String line = sorted.next()._2();
+        manifest.write((line.substring(1) + "\n").getBytes(StandardCharsets.UTF_8));
         summary.rows++;
-        switch (outcome.status()) {
+        switch (Outcome.Status.values()[line.charAt(0) - '0']) {
           case OK -> summary.ok++;
           case SKIPPED -> summary.skipped++;
           case ERROR -> summary.errors++;

@@ -27,7 +27,8 @@ public final class Journal {
   /** The journal's folder below the output root; '_' keeps it out of Spark's and Hadoop's listings. */
   public static final String DIR = "_journal";
 
-  private static final String SUFFIX = ".jsonl";
+  /** Fragments end in this; a hidden temporary name does not count. */
+  public static final String SUFFIX = ".jsonl";
 
   private Journal() {}
 

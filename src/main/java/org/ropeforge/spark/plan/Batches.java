@@ -3,6 +3,7 @@ package org.ropeforge.spark.plan;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.table.TableOptions;
 
@@ -21,19 +22,26 @@ public final class Batches {
 
   /** Targets of one spec in batches of at most {@code maxFiles} files and about {@code maxBytes} table bytes. */
   public static List<List<Target>> of(List<Target> targets, int maxFiles, long maxBytes, TableOptions tables) {
-    List<Target> sorted = new ArrayList<>(targets);
-    sorted.sort(Comparator.comparing(Target::modelId).thenComparingLong(Target::contextLength));
-    List<List<Target>> batches = new ArrayList<>();
-    List<Target> current = new ArrayList<>();
+    return of(targets, t -> t, maxFiles, maxBytes, tables);
+  }
+
+  /** As {@link #of(List, int, long, TableOptions)}, for items that each carry a target. */
+  public static <T> List<List<T>> of(List<T> items, Function<T, Target> targetOf, int maxFiles, long maxBytes,
+      TableOptions tables) {
+    List<T> sorted = new ArrayList<>(items);
+    sorted.sort(Comparator.comparing((T item) -> targetOf.apply(item).modelId())
+        .thenComparingLong(item -> targetOf.apply(item).contextLength()));
+    List<List<T>> batches = new ArrayList<>();
+    List<T> current = new ArrayList<>();
     long bytes = 0;
-    for (Target target : sorted) {
-      long size = tableBytes(target, tables);
+    for (T item : sorted) {
+      long size = tableBytes(targetOf.apply(item), tables);
       if (!current.isEmpty() && (current.size() >= maxFiles || bytes + size > maxBytes)) {
         batches.add(current);
         current = new ArrayList<>();
         bytes = 0;
       }
-      current.add(target);
+      current.add(item);
       bytes += size;
     }
     if (!current.isEmpty()) {

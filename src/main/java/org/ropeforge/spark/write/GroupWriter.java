@@ -64,19 +64,18 @@ public final class GroupWriter implements Serializable {
   }
 
   /**
-   * Writes the targets of one group; {@code previous} holds, per target, the previous run's manifest line
-   * when that one is reusable as it is. Never throws for a single target's failure: it becomes an error.
+   * Writes the targets of one group, reusing the files of each whose earlier row is reusable and whose files
+   * still check. Never throws for a single target's failure: it becomes an error.
    */
-  public List<Outcome> write(List<Target> targets, Map<String, Manifest.Row> previous, WriteCounters counters) {
-    List<Outcome> outcomes = new ArrayList<>(targets.size());
+  public List<Outcome> write(List<PlannedOutput> batch, WriteCounters counters) {
+    List<Outcome> outcomes = new ArrayList<>(batch.size());
     List<Target> todo = new ArrayList<>();
-    for (Target target : targets) {
-      Outcome reused = reuse(target, previous.get(Manifest.key(target.modelId(), target.contextLength())),
-          counters);
+    for (PlannedOutput planned : batch) {
+      Outcome reused = reuse(planned.target(), planned.previous(), counters);
       if (reused != null) {
         outcomes.add(reused);
       } else {
-        todo.add(target);
+        todo.add(planned.target());
       }
     }
     if (!todo.isEmpty()) {

@@ -29,6 +29,17 @@ class GroupWriterTest {
 
   private final FakeTables tables = new FakeTables();
 
+  /** Targets with no earlier rows, as a first run plans them. */
+  private static List<PlannedOutput> fresh(List<Target> targets) {
+    return targets.stream().map(t -> new PlannedOutput(t, null)).toList();
+  }
+
+  /** Targets with the rows of {@code previous}, as a re-run plans them. */
+  private static List<PlannedOutput> against(List<Target> targets, Map<String, Manifest.Row> previous) {
+    return targets.stream()
+        .map(t -> new PlannedOutput(t, previous.get(Manifest.key(t.modelId(), t.contextLength())))).toList();
+  }
+
   private GroupWriter writer() {
     return new GroupWriter(new HadoopConf(new Configuration()), out.toUri().toString(), true, tables, WriteHooks.NONE,
         "test-run");
@@ -43,7 +54,7 @@ class GroupWriterTest {
         FakeTables.target("org/long", 5, a));
     WriteCounters counters = new WriteCounters();
 
-    List<Outcome> outcomes = writer().write(group, Map.of(), counters);
+    List<Outcome> outcomes = writer().write(fresh(group), counters);
 
     assertEquals(3, outcomes.size());
     for (Outcome outcome : outcomes) {
@@ -67,7 +78,7 @@ class GroupWriterTest {
     Target gemma = FakeTables.target("google/two-types", 70, FakeTables.layer("full_attention", 0.25, 4),
         FakeTables.layer("sliding_attention", 0.75, 6));
 
-    Outcome outcome = writer().write(List.of(gemma), Map.of(), new WriteCounters()).get(0);
+    Outcome outcome = writer().write(fresh(List.of(gemma)), new WriteCounters()).get(0);
 
     assertEquals(Outcome.Status.OK, outcome.status());
     assertArrayEquals(tables.expectedFile(gemma), Files.readAllBytes(out.resolve(outcome.files().get(0).path())));
@@ -79,7 +90,7 @@ class GroupWriterTest {
     LayerRope poisoned = FakeTables.layer(null, FakeTables.POISON, 4);
     List<Target> group = List.of(FakeTables.target("a/x", 10, poisoned), FakeTables.target("b/y", 10, poisoned));
 
-    List<Outcome> outcomes = writer().write(group, Map.of(), new WriteCounters());
+    List<Outcome> outcomes = writer().write(fresh(group), new WriteCounters());
 
     for (Outcome outcome : outcomes) {
       assertEquals(Outcome.Status.ERROR, outcome.status());
@@ -96,7 +107,7 @@ class GroupWriterTest {
     LayerRope a = FakeTables.layer(null, 0.5, 4);
     Target first = FakeTables.target("m/one", 40, a);
     Target second = FakeTables.target("m/two", 40, a);
-    List<Outcome> before = writer().write(List.of(first, second), Map.of(), new WriteCounters());
+    List<Outcome> before = writer().write(fresh(List.of(first, second)), new WriteCounters());
     Map<String, Manifest.Row> previous = new HashMap<>();
     for (Outcome o : before) {
       Manifest.Row line = Manifest.parse(Manifest.toJson(o));
@@ -106,7 +117,7 @@ class GroupWriterTest {
     Files.write(secondFile, new byte[] {1, 2, 3});
     WriteCounters counters = new WriteCounters();
 
-    List<Outcome> after = writer().write(List.of(first, second), previous, counters);
+    List<Outcome> after = writer().write(against(List.of(first, second), previous), counters);
 
     assertEquals(Outcome.Status.SKIPPED, after.get(0).status());
     assertEquals(before.get(0).files(), after.get(0).files());
@@ -120,7 +131,7 @@ class GroupWriterTest {
   void aChangedInputIsNotReused() {
     LayerRope a = FakeTables.layer(null, 0.5, 4);
     Target target = FakeTables.target("m/one", 40, a);
-    Outcome before = writer().write(List.of(target), Map.of(), new WriteCounters()).get(0);
+    Outcome before = writer().write(fresh(List.of(target)), new WriteCounters()).get(0);
     Manifest.Row line = Manifest.parse(Manifest.toJson(before));
     Target changed = new Target("m/one", 40, target.configUri(), "other", "other-input", target.layers(), null);
 
