@@ -6,6 +6,8 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.ropeforge.BuildInfo;
@@ -14,6 +16,7 @@ import org.ropeforge.config.CatalogManifest;
 import org.ropeforge.config.ConfigBytes;
 import org.ropeforge.config.ModelConfig;
 import org.ropeforge.config.RopeResolver;
+import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.RopeConfigException;
 import org.ropeforge.io.HadoopConf;
@@ -61,13 +64,16 @@ public final class Normalizer implements Serializable {
       return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, null,
           Problem.of("config", entry.config(), "Cannot read config", e)));
     }
-    ModelConfig config;
+    ModelConfig config = null;
     List<Long> lengths;
     try {
-      config = RopeResolver.parse(entry.modelId(), bytes);
       lengths = !entry.contextLengths().isEmpty() ? entry.contextLengths()
           : !defaultContextLengths.isEmpty() ? defaultContextLengths
-          : config.defaultContextLengths();
+          : null;
+      if (lengths == null) {
+        config = RopeResolver.parse(entry.modelId(), bytes);
+        lengths = config.defaultContextLengths();
+      }
     } catch (RopeConfigException e) {
       return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
           Problem.of(e)));
@@ -77,7 +83,28 @@ public final class Normalizer implements Serializable {
     }
     List<Target> targets = new ArrayList<>(lengths.size());
     for (long length : lengths.stream().distinct().sorted().toList()) {
-      targets.add(resolve(entry, config, bytes.sha256(), length));
+      List<LayerRope> known = RESOLVED.get(cacheKey(bytes.sha256(), length));
+      if (known != null) {
+        targets.add(new Target(entry.modelId(), length, entry.config(), bytes.sha256(),
+            fingerprint(entry.modelId(), bytes.sha256(), length), known, null));
+        continue;
+      }
+      if (config == null) {
+        try {
+          config = RopeResolver.parse(entry.modelId(), bytes);
+        } catch (RopeConfigException e) {
+          return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
+              Problem.of(e)));
+        } catch (RuntimeException e) {
+          return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
+              Problem.of("", null, "Cannot parse config", e)));
+        }
+      }
+      Target target = resolve(entry, config, bytes.sha256(), length);
+      if (target.ok()) {
+        remember(cacheKey(bytes.sha256(), length), target.layers());
+      }
+      targets.add(target);
     }
     // A config that fails the same way at every length is one bad config: one error row, not one per length.
     boolean sameFailure = targets.stream().allMatch(t -> !t.ok() && t.error().equals(targets.get(0).error()));
@@ -86,6 +113,28 @@ public final class Normalizer implements Serializable {
           targets.get(0).error()));
     }
     return targets;
+  }
+
+  /**
+   * Layers resolved on this executor, by config hash, context length and settings. A registry's catalog holds
+   * thousands of models that share a base config byte for byte (fine-tunes do not change rope settings), and
+   * resolving is what a model costs here; the bytes are still read and hashed per model, so a changed config is
+   * never taken for another. Refusals are not kept: their messages name the model.
+   */
+  private static final Map<String, List<LayerRope>> RESOLVED = new ConcurrentHashMap<>();
+
+  /** Distinct configs kept at most; beyond it the cache starts afresh rather than grow with the catalog. */
+  static final int RESOLVED_CAPACITY = 4096;
+
+  private String cacheKey(String configSha, long length) {
+    return configSha + '/' + length + '/' + settings.semantics().cliName() + '/' + settings.precision().cliName();
+  }
+
+  private static void remember(String key, List<LayerRope> layers) {
+    if (RESOLVED.size() >= RESOLVED_CAPACITY) {
+      RESOLVED.clear();
+    }
+    RESOLVED.put(key, layers);
   }
 
   /**
