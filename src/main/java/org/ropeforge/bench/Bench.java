@@ -24,6 +24,7 @@ import org.ropeforge.spark.Progress;
 import org.ropeforge.spark.catalog.CatalogReader;
 import org.ropeforge.spark.output.OutputPaths;
 import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.plan.Store;
 import org.ropeforge.spark.write.SafetensorsTables;
 import org.ropeforge.spark.write.TableWriting;
 
@@ -56,11 +57,17 @@ public final class Bench {
 
   static final String KEEP = "keep";
 
+  /** The job's store: the content-addressed one writes only the distinct tables. */
+  static final String STORE = "store";
+
+  static final Store STORE_DEFAULT = Store.PER_MODEL;
+
   static final String USAGE = String.join("\n",
       "usage: jobs/ropeforge bench [--models N] [--specs K] [--context-lengths L1,L2] [--dir DIR]"
-          + " [--disk-bytes B] [--keep] [--master URL]",
+          + " [--disk-bytes B] [--store per-model|content-addressed] [--keep] [--master URL]",
       "  defaults: --models " + MODELS_DEFAULT + " --specs " + SPECS_DEFAULT + " --context-lengths "
-          + CONTEXT_LENGTHS_DEFAULT + " --dir " + DIR_DEFAULT + " --disk-bytes " + DISK_BYTES_DEFAULT,
+          + CONTEXT_LENGTHS_DEFAULT + " --dir " + DIR_DEFAULT + " --disk-bytes " + DISK_BYTES_DEFAULT + " --store "
+          + STORE_DEFAULT.cliName(),
       "  writes f32 tables in the half layout, safetensors only; deletes its outputs unless --keep");
 
   private Bench() {}
@@ -77,6 +84,7 @@ public final class Bench {
     Path dir = Path.of(DIR_DEFAULT);
     long diskBytes = DISK_BYTES_DEFAULT;
     boolean keep = false;
+    Store store = STORE_DEFAULT;
     String master = "local[*]";
     try {
       for (int i = 0; i < args.length; i++) {
@@ -99,6 +107,7 @@ public final class Bench {
           case CONTEXT_LENGTHS -> lengths = value;
           case DIR -> dir = Path.of(value);
           case DISK_BYTES -> diskBytes = Long.parseLong(value);
+          case STORE -> store = Store.parse(value, STORE);
           case "master" -> master = value;
           default -> throw new IllegalArgumentException("Unknown option '--" + name + "'");
         }
@@ -131,16 +140,18 @@ public final class Bench {
     try {
       JobOptions options = new JobOptions(catalog.toString(), output.toString(),
           JobOptions.parseContextLengths(lengths), Precision.EXACT, Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32,
-          Set.of(OutputFormat.SAFETENSORS), false, true, 0.0);
+          Set.of(OutputFormat.SAFETENSORS), false, true, 0.0, store);
       result = new PrecomputeJob(spark, options, tables, err).run();
     } finally {
       spark.stop();
     }
-    long bytes = bytesUnder(output.resolve(OutputPaths.SAFETENSORS));
+    long bytes = bytesUnder(output.resolve(store == Store.CONTENT_ADDRESSED ? OutputPaths.TABLE_FILES
+        : OutputPaths.SAFETENSORS));
     double diskBound = bytes / 1e9 / diskRate;
     out.printf(Locale.ROOT, "%-28s %d models over %d specs, context lengths %s%n", "catalog", models, specs,
         lengths);
-    out.printf(Locale.ROOT, "%-28s %d ok, %d errors%n", "outputs", result.ok(), result.errors());
+    out.printf(Locale.ROOT, "%-28s %d ok, %d errors (%s store)%n", "outputs", result.ok(), result.errors(),
+        store.cliName());
     out.printf(Locale.ROOT, "%-28s %s%n", "bytes written", Progress.bytes(bytes));
     out.printf(Locale.ROOT, "%-28s %.1f s%n", "spark start-up", sparkStart);
     out.printf(Locale.ROOT, "%-28s %.1f s%n", "job wall time", result.seconds());

@@ -92,9 +92,24 @@ public final class RopeTableFile {
    *     length is out of range, or layer types are missing where the model has several
    */
   public static RopeTableFile plan(ResolvedRope rope, TableOptions options, String configSha256) {
+    Objects.requireNonNull(configSha256, "configSha256");
+    return plan(rope, options, configSha256, false);
+  }
+
+  /**
+   * Plans the file of {@code rope}'s tables alone, for a store where models share table files: the metadata
+   * describes the table and nothing of any model (no {@code model_id}, {@code config_sha256}, {@code rope_type}
+   * or {@code softmax_scale}, which do not change a row), so that every model whose layers have these
+   * {@link LayerRope#tableKey() table keys} and labels, at this length and these options, has the same bytes.
+   * Its {@link #contentKey()} names the file.
+   */
+  public static RopeTableFile planShared(ResolvedRope rope, TableOptions options) {
+    return plan(rope, options, null, true);
+  }
+
+  private static RopeTableFile plan(ResolvedRope rope, TableOptions options, String configSha256, boolean shared) {
     Objects.requireNonNull(rope, "rope");
     Objects.requireNonNull(options, "options");
-    Objects.requireNonNull(configSha256, "configSha256");
     if (rope.precision() != options.precision()) {
       throw new IllegalArgumentException("Precision mismatch for model " + rope.modelId() + ": parameters "
           + rope.precision().cliName() + ", table " + options.precision().cliName());
@@ -109,13 +124,17 @@ public final class RopeTableFile {
     metadata.put("format", FORMAT);
     metadata.put("format_version", FORMAT_VERSION);
     metadata.put("ropeforge_version", ROPEFORGE_VERSION);
-    metadata.put("model_id", rope.modelId());
+    if (!shared) {
+      metadata.put("model_id", rope.modelId());
+    }
     metadata.put("context_length", Long.toString(rows));
     metadata.put("semantics", rope.semantics().cliName());
     metadata.put("precision", rope.precision().cliName());
     metadata.put("layout", options.layout().cliName());
     metadata.put("dtype", options.dtype().cliName());
-    metadata.put("config_sha256", configSha256);
+    if (!shared) {
+      metadata.put("config_sha256", configSha256);
+    }
     List<String> layerTypes = new ArrayList<>();
     List<Safetensors.TensorSpec> specs = new ArrayList<>();
     List<LayerRope> layers = new ArrayList<>();
@@ -130,10 +149,12 @@ public final class RopeTableFile {
         layerTypes.add(layer.layerType());
         prefix = layer.layerType() + ".";
       }
-      metadata.put(prefix + "rope_type", layer.ropeType());
+      if (!shared) {
+        metadata.put(prefix + "rope_type", layer.ropeType());
+      }
       metadata.put(prefix + "rotary_dim", Integer.toString(layer.rotaryDim()));
       metadata.put(prefix + "attention_factor", Double.toString(layer.attentionFactor()));
-      if (layer.softmaxScale() != null) {
+      if (!shared && layer.softmaxScale() != null) {
         metadata.put(prefix + "softmax_scale", Double.toString(layer.softmaxScale()));
       }
       if (!layer.plainPositions()) {
@@ -165,6 +186,32 @@ public final class RopeTableFile {
 
   public ResolvedRope rope() {
     return rope;
+  }
+
+  /**
+   * The name of this file in a content-addressed store: lower-case hex SHA-256 of the header's bytes followed by
+   * every layer's inverse frequencies as the raw bits of their doubles. The header holds everything else a row
+   * depends on (versions, semantics, precision, layout, dtype, length, rotary dims, attention factors, position
+   * scale and offset, layer labels); the frequencies go in at full precision because the file stores them only
+   * rounded to float32, and two tables may differ below that.
+   */
+  public String contentKey() {
+    java.security.MessageDigest digest;
+    try {
+      digest = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform must provide SHA-256", e);
+    }
+    digest.update(header.encode());
+    ByteBuffer bits = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    for (LayerRope layer : rope.layers()) {
+      for (int j = 0; j < layer.rotaryDim() / 2; j++) {
+        bits.clear();
+        bits.putLong(Double.doubleToRawLongBits(layer.invFreq(j)));
+        digest.update(bits.array());
+      }
+    }
+    return java.util.HexFormat.of().formatHex(digest.digest());
   }
 
   public TableOptions options() {

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
+import org.ropeforge.spark.plan.Store;
 
 /**
  * The {@code precompute} command line: job options, plus {@code --conf key=value}, {@code --master} and
@@ -32,6 +33,8 @@ public record CommandLine(
       "  --layout half|neox|gptj|vllm (default " + JobOptions.LAYOUT_DEFAULT.cliName() + ")",
       "  --dtype f32|f16|bf16|f64    (default " + JobOptions.DTYPE_DEFAULT.cliName() + ")",
       "  --formats safetensors,parquet (default both)",
+      "  --store per-model|content-addressed  one file per model and length, or one per distinct table"
+          + " (default " + JobOptions.STORE_DEFAULT.cliName() + ")",
       "  --parquet-tables on|off     the per-position Parquet dataset (default on)",
       "  --overwrite                 rewrite outputs the previous manifest shows as current",
       "  --max-error-fraction F      exit 0 while error rows <= F of all rows (default 0)",
@@ -47,7 +50,7 @@ public record CommandLine(
 
   private static final List<String> VALUED = List.of(JobOptions.CATALOG, JobOptions.OUT,
       JobOptions.CONTEXT_LENGTHS, JobOptions.PRECISION, JobOptions.SEMANTICS, JobOptions.LAYOUT,
-      JobOptions.DTYPE, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION,
+      JobOptions.DTYPE, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION, JobOptions.STORE,
       GpuOptions.TASK_AMOUNT, GpuOptions.EXECUTOR_AMOUNT, LeaseOptions.TIMEOUT);
 
   /** Options that are flags: present means on, {@code --flag=off} turns one off. */
@@ -133,7 +136,9 @@ public record CommandLine(
         formats == null ? d.formats() : JobOptions.parseFormats(formats),
         flag(JobOptions.PARQUET_TABLES, values.get(JobOptions.PARQUET_TABLES), d.parquetTables()),
         flag(JobOptions.OVERWRITE, values.get(JobOptions.OVERWRITE), d.overwrite()),
-        fraction == null ? d.maxErrorFraction() : parseFraction(fraction));
+        fraction == null ? d.maxErrorFraction() : parseFraction(fraction),
+        values.containsKey(JobOptions.STORE) ? Store.parse(values.get(JobOptions.STORE), JobOptions.STORE)
+            : d.store());
   }
 
   /** The lease options, from the same sources and in the same order as {@link #jobOptions}. */

@@ -15,6 +15,7 @@ import org.ropeforge.core.table.Dtype;
 import org.ropeforge.core.table.Layout;
 import org.ropeforge.spark.plan.OutputFormat;
 import org.ropeforge.spark.plan.OutputSettings;
+import org.ropeforge.spark.plan.Store;
 
 /**
  * The options of {@code precompute}. Each option has a key, used as {@code --key} on the command line and as
@@ -32,7 +33,8 @@ public record JobOptions(
     Set<OutputFormat> formats,
     boolean parquetTables,
     boolean overwrite,
-    double maxErrorFraction)
+    double maxErrorFraction,
+    Store store)
     implements Serializable {
 
   /** Prefix of the option keys inside a Spark configuration or properties file. */
@@ -92,10 +94,23 @@ public record JobOptions(
 
   public static final double MAX_ERROR_FRACTION_DEFAULT = 0.0;
 
+  /** How table files are laid out: {@code per-model} or {@code content-addressed}. */
+  public static final String STORE = "store";
+
+  public static final Store STORE_DEFAULT = Store.PER_MODEL;
+
   public static final JobOptions DEFAULTS =
       new JobOptions(CATALOG_DEFAULT, OUT_DEFAULT, CONTEXT_LENGTHS_DEFAULT, PRECISION_DEFAULT,
           SEMANTICS_DEFAULT, LAYOUT_DEFAULT, DTYPE_DEFAULT, FORMATS_DEFAULT, PARQUET_TABLES_DEFAULT,
-          OVERWRITE_DEFAULT, MAX_ERROR_FRACTION_DEFAULT);
+          OVERWRITE_DEFAULT, MAX_ERROR_FRACTION_DEFAULT, STORE_DEFAULT);
+
+  /** Options of the default store, today's per-model layout. */
+  public JobOptions(String catalog, String out, long[] contextLengths, Precision precision, Semantics semantics,
+      Layout layout, Dtype dtype, Set<OutputFormat> formats, boolean parquetTables, boolean overwrite,
+      double maxErrorFraction) {
+    this(catalog, out, contextLengths, precision, semantics, layout, dtype, formats, parquetTables, overwrite,
+        maxErrorFraction, STORE_DEFAULT);
+  }
 
   public JobOptions {
     if (catalog == null || catalog.isBlank()) {
@@ -114,7 +129,7 @@ public record JobOptions(
       }
     }
     // The settings' own checks are the options' checks for these values.
-    formats = new OutputSettings(precision, semantics, layout, dtype, formats, parquetTables).formats();
+    formats = new OutputSettings(precision, semantics, layout, dtype, formats, parquetTables, store).formats();
     if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1)) { // not (< 0 || > 1), so that NaN fails
       throw new IllegalArgumentException(
           "Option '" + MAX_ERROR_FRACTION + "' is " + maxErrorFraction + " but must be in [0, 1]");
@@ -136,7 +151,7 @@ public record JobOptions(
   /** The same options with other catalog and output locations. */
   public JobOptions withLocations(String newCatalog, String newOut) {
     return new JobOptions(newCatalog, newOut, contextLengths, precision, semantics, layout, dtype, formats,
-        parquetTables, overwrite, maxErrorFraction);
+        parquetTables, overwrite, maxErrorFraction, store);
   }
 
   /** The lengths for entries that name none, empty for each model's own. */
@@ -146,7 +161,7 @@ public record JobOptions(
 
   /** The settings that decide every output byte. */
   public OutputSettings settings() {
-    return new OutputSettings(precision, semantics, layout, dtype, formats, parquetTables);
+    return new OutputSettings(precision, semantics, layout, dtype, formats, parquetTables, store);
   }
 
   public boolean writesSafetensors() {
@@ -209,12 +224,13 @@ public record JobOptions(
         && formats.equals(other.formats)
         && parquetTables == other.parquetTables
         && overwrite == other.overwrite
-        && Double.compare(maxErrorFraction, other.maxErrorFraction) == 0;
+        && Double.compare(maxErrorFraction, other.maxErrorFraction) == 0
+        && store == other.store;
   }
 
   @Override
   public int hashCode() {
     return 31 * Objects.hash(catalog, out, precision, semantics, layout, dtype, formats, parquetTables,
-        overwrite, maxErrorFraction) + Arrays.hashCode(contextLengths);
+        overwrite, maxErrorFraction, store) + Arrays.hashCode(contextLengths);
   }
 }

@@ -137,7 +137,8 @@ public final class PrecomputeJob {
     JavaPairRDD<String, Manifest.Row> previous = previousOutputs(conf, outPath);
     TableWriting tables = tableFactory.create(options.layout(), options.dtype(), options.precision(),
         options.semantics());
-    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables, hooks, held.runId());
+    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables, hooks, held.runId(),
+        settings.contentAddressed());
 
     // Counted while the plan is built, so that normalising, grouping and batching take one Spark job.
     LongAccumulator planned = spark.sparkContext().longAccumulator("ropeforge outputs planned");

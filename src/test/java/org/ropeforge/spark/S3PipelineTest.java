@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -139,5 +140,19 @@ class S3PipelineTest {
     assertEquals(256 + 1024, spark.read().parquet(out + "/parquet/tables").count(),
         "a re-run that skips current outputs keeps their table partitions");
     assertEquals(Files.exists(work.resolve("s3proxy.log")), true);
+  }
+
+  @Test
+  void theContentAddressedStoreWorksOnS3() throws Exception {
+    put("ca/configs/a.json", ContentAddressedStoreTest.BASE_A.getBytes(StandardCharsets.UTF_8));
+    put("ca/configs/b.json", ContentAddressedStoreTest.BASE_B.getBytes(StandardCharsets.UTF_8));
+    Path localCatalog =
+        Files.write(work.resolve("ca-catalog.jsonl"), ContentAddressedStoreTest.catalogLines("configs/"));
+    put("ca/catalog.jsonl", Files.readAllBytes(localCatalog));
+    Configuration verifyConf = new Configuration();
+    server.applyTo(verifyConf);
+
+    ContentAddressedStoreTest.checkStore(spark, verifyConf, "s3a://" + bucket + "/ca/catalog.jsonl",
+        "s3a://" + bucket + "/ca/out", localCatalog, "configs/");
   }
 }

@@ -25,9 +25,10 @@ import org.ropeforge.core.table.TableOptions;
  * @param dtype element type of the safetensors tables
  * @param formats the outputs written, never empty
  * @param parquetTables whether the Parquet tables dataset is written (with the Parquet format)
+ * @param store how table files are laid out
  */
 public record OutputSettings(Precision precision, Semantics semantics, Layout layout, Dtype dtype,
-    Set<OutputFormat> formats, boolean parquetTables) implements Serializable {
+    Set<OutputFormat> formats, boolean parquetTables, Store store) implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private static final String PRECISION = "precision";
@@ -36,12 +37,14 @@ public record OutputSettings(Precision precision, Semantics semantics, Layout la
   private static final String DTYPE = "dtype";
   private static final String FORMATS = "formats";
   private static final String PARQUET_TABLES = "parquet-tables";
+  private static final String STORE = "store";
 
   public OutputSettings {
     Objects.requireNonNull(precision, PRECISION);
     Objects.requireNonNull(semantics, SEMANTICS);
     Objects.requireNonNull(layout, LAYOUT);
     Objects.requireNonNull(dtype, DTYPE);
+    Objects.requireNonNull(store, STORE);
     if (formats.isEmpty()) {
       throw new IllegalArgumentException("Option '" + FORMATS + "' names no format");
     }
@@ -70,11 +73,20 @@ public record OutputSettings(Precision precision, Semantics semantics, Layout la
     return formats.stream().map(OutputFormat::cliName).sorted().toList();
   }
 
-  /** {@code precision=..;semantics=..;layout=..;dtype=..;formats=a,b;parquet-tables=..}. */
+  /**
+   * {@code precision=..;semantics=..;layout=..;dtype=..;formats=a,b;parquet-tables=..}, then
+   * {@code ;store=content-addressed} for that store only, so that a per-model run's fingerprints are those of
+   * the runs before stores existed.
+   */
   public String fingerprintText() {
-    return String.join(";", PRECISION + "=" + precision.cliName(), SEMANTICS + "=" + semantics.cliName(),
+    String text = String.join(";", PRECISION + "=" + precision.cliName(), SEMANTICS + "=" + semantics.cliName(),
         LAYOUT + "=" + layout.cliName(), DTYPE + "=" + dtype.cliName(),
         FORMATS + "=" + String.join(",", sortedFormatNames()), PARQUET_TABLES + "=" + writesParquetTables());
+    return store == Store.PER_MODEL ? text : text + ";" + STORE + "=" + store.cliName();
+  }
+
+  public boolean contentAddressed() {
+    return store == Store.CONTENT_ADDRESSED;
   }
 
   /** The settings a {@link #fingerprintText()} describes; IllegalArgumentException when one is missing. */
@@ -95,6 +107,7 @@ public record OutputSettings(Precision precision, Semantics semantics, Layout la
         .map(name -> OutputFormat.parse(name, FORMATS)).collect(Collectors.toSet());
     return new OutputSettings(Precision.parse(values.get(PRECISION)), Semantics.parse(values.get(SEMANTICS)),
         Layout.parse(values.get(LAYOUT)), Dtype.parse(values.get(DTYPE)), formats,
-        Boolean.parseBoolean(values.get(PARQUET_TABLES)));
+        Boolean.parseBoolean(values.get(PARQUET_TABLES)),
+        values.containsKey(STORE) ? Store.parse(values.get(STORE), STORE) : Store.PER_MODEL);
   }
 }

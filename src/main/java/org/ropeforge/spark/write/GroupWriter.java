@@ -47,20 +47,25 @@ public final class GroupWriter implements Serializable {
   private final TableWriting tables;
   private final WriteHooks hooks;
   private final String runId;
+  private final boolean shared;
+  /** In the content-addressed store, the content key of each target being written, computed once per task. */
+  private transient Map<Target, String> keys;
 
   /**
    * @param writeFiles whether safetensors files are written; without them the task still computes each table
    *     once for its digests
    * @param runId the run's id, which names its journal fragments
+   * @param shared write the content-addressed store: one file per distinct table, not one per target
    */
   public GroupWriter(HadoopConf conf, String outRoot, boolean writeFiles, TableWriting tables, WriteHooks hooks,
-      String runId) {
+      String runId, boolean shared) {
     this.conf = conf;
     this.outRoot = outRoot;
     this.writeFiles = writeFiles;
     this.tables = tables;
     this.hooks = hooks;
     this.runId = runId;
+    this.shared = shared;
   }
 
   /**
@@ -68,6 +73,12 @@ public final class GroupWriter implements Serializable {
    * still check. Never throws for a single target's failure: it becomes an error.
    */
   public List<Outcome> write(List<PlannedOutput> batch, WriteCounters counters) {
+    List<Outcome> outcomes = shared ? writeShared(batch, counters) : writePerModel(batch, counters);
+    journal(outcomes);
+    return outcomes;
+  }
+
+  private List<Outcome> writePerModel(List<PlannedOutput> batch, WriteCounters counters) {
     List<Outcome> outcomes = new ArrayList<>(batch.size());
     List<Target> todo = new ArrayList<>();
     for (PlannedOutput planned : batch) {
@@ -82,10 +93,76 @@ public final class GroupWriter implements Serializable {
       hooks.taskStarted();
       outcomes.addAll(writeAll(todo, counters));
     }
-    journal(outcomes);
     return outcomes;
   }
 
+  /**
+   * The content-addressed store: the targets of the batch grouped by the content key of their table file. A key
+   * whose file an earlier row lists, and which still checks, is reused once for all its targets; any other key's
+   * file is written once, by its first target, and every target of the key points to it.
+   */
+  private List<Outcome> writeShared(List<PlannedOutput> batch, WriteCounters counters) {
+    keys = new java.util.HashMap<>();
+    Map<String, List<PlannedOutput>> byKey = new java.util.LinkedHashMap<>();
+    for (PlannedOutput planned : batch) {
+      String key = tables.contentKey(planned.target());
+      keys.put(planned.target(), key);
+      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(planned);
+    }
+    List<Outcome> outcomes = new ArrayList<>(batch.size());
+    List<Target> todo = new ArrayList<>();
+    for (Map.Entry<String, List<PlannedOutput>> group : byKey.entrySet()) {
+      Outcome reused = reuseSharedFile(group.getKey(), group.getValue(), counters);
+      if (reused == null) {
+        todo.add(group.getValue().get(0).target());
+        continue;
+      }
+      for (PlannedOutput member : group.getValue()) {
+        boolean current = member.previous() != null && member.previous().reusableFor(member.target());
+        outcomes.add(new Outcome(member.target(), current ? Outcome.Status.SKIPPED : Outcome.Status.OK,
+            reused.files(), reused.tableSha256(), reused.tableDevices(), reused.gpu(), null));
+        if (!current) {
+          counters.tableDone();
+        }
+      }
+    }
+    if (!todo.isEmpty()) {
+      hooks.taskStarted();
+      for (Outcome written : writeAll(todo, counters)) {
+        List<PlannedOutput> members = byKey.get(keys.get(written.target()));
+        for (PlannedOutput member : members.subList(1, members.size())) {
+          if (written.status() == Outcome.Status.ERROR) {
+            outcomes.add(Outcome.failed(member.target(), written.error()));
+          } else {
+            outcomes.add(new Outcome(member.target(), Outcome.Status.OK, written.files(), written.tableSha256(),
+                written.tableDevices(), written.gpu(), null));
+            counters.tableDone();
+          }
+        }
+        outcomes.add(written);
+      }
+    }
+    return outcomes;
+  }
+
+  /** The outcome of a table file an earlier row of one of {@code members} lists and that still checks, or null. */
+  private Outcome reuseSharedFile(String key, List<PlannedOutput> members, WriteCounters counters) {
+    String path = OutputPaths.tableFile(key);
+    for (PlannedOutput member : members) {
+      Manifest.Row row = member.previous();
+      boolean listsTheFile = row != null && row.files().size() == 1 && row.files().get(0).path().equals(path)
+          && (row.status() == Outcome.Status.OK || row.status() == Outcome.Status.SKIPPED)
+          && row.tableSha256().size() == member.target().layers().size();
+      if (listsTheFile) {
+        // The content key names the bytes; any row that lists the file tells its size and checksum.
+        Outcome reused = reuse(member.target(), row, counters, false);
+        if (reused != null) {
+          return reused;
+        }
+      }
+    }
+    return null;
+  }
   /**
    * Commits this task's journal fragment: what it completed, so that a run started after the driver dies reuses
    * it. Without a fragment the outputs are still correct, only not resumable, so a failure here is logged.
@@ -107,7 +184,12 @@ public final class GroupWriter implements Serializable {
   }
 
   private Outcome reuse(Target target, Manifest.Row line, WriteCounters counters) {
-    if (line == null || !line.reusableFor(target)) {
+    return reuse(target, line, counters, true);
+  }
+
+  /** The earlier outcome of {@code line}, if its files still check; {@code ownRow}: the line is the target's. */
+  private Outcome reuse(Target target, Manifest.Row line, WriteCounters counters, boolean ownRow) {
+    if (line == null || ownRow && !line.reusableFor(target)) {
       return null;
     }
     try {
@@ -171,10 +253,9 @@ public final class GroupWriter implements Serializable {
     try {
       for (int t = 0; t < n && writeFiles; t++) {
         try {
-          Path path = new Path(outRoot, OutputPaths.safetensors(targets.get(t).modelId(),
-              targets.get(t).contextLength()));
+          Path path = new Path(outRoot, relativePath(targets.get(t)));
           outputs[t] = AtomicOutput.create(conf.fileSystem(path), path);
-          outputs[t].write(tables.header(targets.get(t)));
+          outputs[t].write(shared ? tables.sharedHeader(targets.get(t)) : tables.header(targets.get(t)));
         } catch (IOException | RuntimeException e) {
           problems[t] = writeProblem(e);
           close(outputs, t);
@@ -255,15 +336,13 @@ public final class GroupWriter implements Serializable {
       List<Outcome.OutputFile> files = new ArrayList<>();
       if (problems[t] == null && outputs[t] != null) {
         try {
-          long expected = tables.fileSize(target);
+          long expected = shared ? tables.sharedFileSize(target) : tables.fileSize(target);
           if (outputs[t].bytes() != expected) {
             throw new IllegalStateException(
                 "wrote " + outputs[t].bytes() + " bytes where the file layout has " + expected);
           }
           AtomicOutput.Written written = outputs[t].commit();
-          files.add(new Outcome.OutputFile(
-              OutputPaths.safetensors(target.modelId(), target.contextLength()), written.bytes(),
-              written.sha256()));
+          files.add(new Outcome.OutputFile(relativePath(target), written.bytes(), written.sha256()));
         } catch (IOException | RuntimeException e) {
           problems[t] = writeProblem(e);
           close(outputs, t);
@@ -281,6 +360,12 @@ public final class GroupWriter implements Serializable {
       outcomes.add(new Outcome(target, Outcome.Status.OK, files, shas, tableDevices, gpuAddress, null));
     }
     return outcomes;
+  }
+
+  /** Where {@code target}'s file goes below the output root, in this writer's store. */
+  private String relativePath(Target target) {
+    return shared ? OutputPaths.tableFile(keys.get(target))
+        : OutputPaths.safetensors(target.modelId(), target.contextLength());
   }
 
   private static Problem writeProblem(Exception e) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -22,6 +23,7 @@ import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
 import org.ropeforge.spark.plan.OutputSettings;
 import org.ropeforge.spark.plan.Target;
+import scala.Tuple2;
 
 /**
  * The two Parquet datasets. {@code parquet/params}: one row per (model_id, context_length, layer_type).
@@ -43,6 +45,17 @@ public final class ParquetOutputs {
       .add("config_sha256", DataTypes.StringType, false)
       .add("table_sha256", DataTypes.StringType, false)
       .add("safetensors_path", DataTypes.StringType, true);
+
+  /** The partition column of the tables dataset in the content-addressed store. */
+  static final String TABLE_KEY = "table_key";
+
+  /** The tables dataset of the content-addressed store: keyed by table (the half-layout float32 file's key). */
+  static final StructType TABLES_BY_KEY_SCHEMA = new StructType()
+      .add("layer_type", DataTypes.StringType, true)
+      .add("position", DataTypes.IntegerType, false)
+      .add("cos", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add("sin", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add(TABLE_KEY, DataTypes.StringType, false);
 
   static final StructType TABLES_SCHEMA = new StructType()
       .add("layer_type", DataTypes.StringType, true)
@@ -87,7 +100,8 @@ public final class ParquetOutputs {
   static List<Row> paramRows(Outcome o, String semantics, String precision, boolean safetensors) {
     Target t = o.target();
     List<Row> rows = new ArrayList<>(t.layers().size());
-    String path = safetensors ? OutputPaths.safetensors(t.modelId(), t.contextLength()) : null;
+    // The file this (model, length) points to, in either store; none without the safetensors format.
+    String path = safetensors && !o.files().isEmpty() ? o.files().get(0).path() : null;
     for (int i = 0; i < t.layers().size(); i++) {
       LayerRope layer = t.layers().get(i);
       double[] inv = layer.invFreq();
@@ -112,26 +126,35 @@ public final class ParquetOutputs {
    */
   public long writeTables(JavaRDD<Outcome> written, TableWriting floats) throws IOException {
     JavaRDD<Target> targets = written.filter(Outcome::written).map(Outcome::target);
+    boolean byTable = settings.contentAddressed();
+    // In the content-addressed store the dataset is keyed by table, each table once, like the table files.
+    JavaPairRDD<String, Target> keyed = byTable
+        ? targets.mapToPair(t -> new Tuple2<>(TABLE_KEY + "=" + floats.contentKey(t), t)).reduceByKey((a, b) -> a)
+        : targets.mapToPair(t -> new Tuple2<>("model_id=" + ExternalCatalogUtils.escapePathName(t.modelId())
+            + "/context_length=" + t.contextLength(), t));
+    keyed = keyed.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     Path root = new Path(out + "/" + OutputPaths.TABLES);
     FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
     // Only the partition names reach the driver, not the targets with their frequencies.
-    List<String> rewritten = targets.map(t -> "model_id=" + ExternalCatalogUtils.escapePathName(t.modelId())
-        + "/context_length=" + t.contextLength()).collect();
+    List<String> rewritten = keyed.keys().collect();
     for (String name : rewritten) {
       Path partition = new Path(root, name);
       if (fs.exists(partition)) {
         fs.delete(partition, true);
       }
     }
-    long positions = targets.map(t -> t.contextLength() * t.layers().size()).fold(0L, Long::sum);
+    long positions = keyed.values().map(t -> t.contextLength() * t.layers().size()).fold(0L, Long::sum);
     int partitions = (int) Math.max(1, Math.min(10_000, (positions + TABLE_ROWS_PER_TASK - 1)
         / TABLE_ROWS_PER_TASK));
-    JavaRDD<Row> rows = targets.repartition(partitions).flatMap(t -> new TableRows(t, floats));
-    spark.createDataFrame(rows, TABLES_SCHEMA)
+    JavaRDD<Row> rows = keyed.repartition(partitions).flatMap(kt -> new TableRows(kt._2(), floats, byTable
+        ? new Object[] {kt._1().substring(TABLE_KEY.length() + 1)}
+        : new Object[] {kt._2().modelId(), kt._2().contextLength()}));
+    spark.createDataFrame(rows, byTable ? TABLES_BY_KEY_SCHEMA : TABLES_SCHEMA)
         .write()
         .mode(SaveMode.Append)
-        .partitionBy("model_id", "context_length")
+        .partitionBy(byTable ? new String[] {TABLE_KEY} : new String[] {"model_id", "context_length"})
         .parquet(out + "/" + OutputPaths.TABLES);
+    keyed.unpersist(false);
     return positions;
   }
 
@@ -141,6 +164,7 @@ public final class ParquetOutputs {
 
     private final Target target;
     private final TableWriting floats;
+    private final Object[] partitionValues;
     private int layer;
     private long position;
     private long chunkStart = -1;
@@ -150,9 +174,11 @@ public final class ParquetOutputs {
     private float[][] cosChunk;
     private float[][] sinChunk;
 
-    TableRows(Target target, TableWriting floats) {
+    /** @param partitionValues the values of the partition columns, which end every row */
+    TableRows(Target target, TableWriting floats, Object[] partitionValues) {
       this.target = target;
       this.floats = floats;
+      this.partitionValues = partitionValues.clone();
       startLayer();
     }
 
@@ -183,8 +209,13 @@ public final class ParquetOutputs {
         sinChunk = decode(sinRows, chunkStart, to);
       }
       int i = (int) (position - chunkStart);
-      Row row = RowFactory.create(target.layers().get(layer).layerType(), (int) position, box(cosChunk[i]),
-          box(sinChunk[i]), target.modelId(), target.contextLength());
+      Object[] values = new Object[4 + partitionValues.length];
+      values[0] = target.layers().get(layer).layerType();
+      values[1] = (int) position;
+      values[2] = box(cosChunk[i]);
+      values[3] = box(sinChunk[i]);
+      System.arraycopy(partitionValues, 0, values, 4, partitionValues.length);
+      Row row = RowFactory.create(values);
       position++;
       if (position >= target.contextLength()) {
         position = 0;

@@ -49,9 +49,32 @@ public final class SafetensorsTables implements TableWriting {
 
   /** The file of {@code target} as this format lays it out: header, tensors and their offsets. */
   public RopeTableFile plan(Target target) {
-    ResolvedRope rope = new ResolvedRope(target.modelId(), target.contextLength(), semantics, precision,
-        List.of(), List.of(), target.layers());
-    return RopeTableFile.plan(rope, options(), target.configSha256());
+    return RopeTableFile.plan(rope(target), options(), target.configSha256());
+  }
+
+  /** The table file of {@code target} in the content-addressed store. */
+  public RopeTableFile planShared(Target target) {
+    return RopeTableFile.planShared(rope(target), options());
+  }
+
+  private ResolvedRope rope(Target target) {
+    return new ResolvedRope(target.modelId(), target.contextLength(), semantics, precision, List.of(), List.of(),
+        target.layers());
+  }
+
+  @Override
+  public String contentKey(Target target) {
+    return planShared(target).contentKey();
+  }
+
+  @Override
+  public byte[] sharedHeader(Target target) {
+    return planShared(target).header().encode();
+  }
+
+  @Override
+  public long sharedFileSize(Target target) {
+    return planShared(target).fileSize();
   }
 
   @Override

@@ -39,6 +39,18 @@ public interface TableWriting extends Serializable {
   /** The size the file of {@code target} must have; a mismatch means the layout and the data disagree. */
   long fileSize(Target target);
 
+  /**
+   * The name of {@code target}'s table file in the content-addressed store: the same for every target whose
+   * tables, length and labels are the same, whatever its model.
+   */
+  String contentKey(Target target);
+
+  /** The header of {@code target}'s table file in the content-addressed store: the table's alone, no model's. */
+  byte[] sharedHeader(Target target);
+
+  /** The size {@code target}'s table file must have in the content-addressed store. */
+  long sharedFileSize(Target target);
+
   /** Writes rows [from, to) of part {@code part} of {@code layer}'s table. */
   Rows rows(LayerRope layer, int part);
 

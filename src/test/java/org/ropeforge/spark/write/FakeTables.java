@@ -45,6 +45,26 @@ public final class FakeTables implements TableWriting {
   }
 
   @Override
+  public String contentKey(Target target) {
+    StringBuilder key = new StringBuilder().append(target.contextLength());
+    for (LayerRope layer : target.layers()) {
+      key.append('/').append(layer.layerType()).append(':').append(layer.rotaryDim()).append(':')
+          .append(layer.invFreq()[0]);
+    }
+    return org.ropeforge.io.Sha256.hex(key.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public byte[] sharedHeader(Target target) {
+    return ("HDR table " + target.contextLength() + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public long sharedFileSize(Target target) {
+    return expectedSharedFile(target).length;
+  }
+
+  @Override
   public Rows rows(LayerRope layer, int part) {
     double seed = layer.invFreq()[0];
     int width = layer.rotaryDim();
@@ -67,8 +87,17 @@ public final class FakeTables implements TableWriting {
 
   /** The whole file of a target, computed directly. */
   public byte[] expectedFile(Target target) {
+    return expected(target, header(target));
+  }
+
+  /** The whole table file of a target in the content-addressed store, computed directly. */
+  public byte[] expectedSharedFile(Target target) {
+    return expected(target, sharedHeader(target));
+  }
+
+  private byte[] expected(Target target, byte[] header) {
     List<Byte> bytes = new ArrayList<>();
-    for (byte b : header(target)) {
+    for (byte b : header) {
       bytes.add(b);
     }
     for (LayerRope layer : target.layers()) {

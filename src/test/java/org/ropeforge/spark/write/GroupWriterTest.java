@@ -41,8 +41,12 @@ class GroupWriterTest {
   }
 
   private GroupWriter writer() {
+    return writer(false);
+  }
+
+  private GroupWriter writer(boolean shared) {
     return new GroupWriter(new HadoopConf(new Configuration()), out.toUri().toString(), true, tables, WriteHooks.NONE,
-        "test-run");
+        "test-run", shared);
   }
 
   @Test
@@ -140,5 +144,47 @@ class GroupWriterTest {
     assertFalse(Manifest.parse("{\"model_id\":\"m\",\"context_length\":null,\"status\":\"error\"}")
         .reusableFor(target));
     assertNull(Manifest.parseOrNull("not json"));
+  }
+
+  @Test
+  void theContentAddressedStoreWritesEachDistinctTableOnceAndPointsEveryTargetToIt() throws IOException {
+    LayerRope a = FakeTables.layer(null, 0.5, 4);
+    List<Target> group = List.of(FakeTables.target("org/base", 40, a), FakeTables.target("org/fine-tune-1", 40, a),
+        FakeTables.target("org/fine-tune-2", 40, a), FakeTables.target("org/base", 10, a));
+    WriteCounters counters = new WriteCounters();
+
+    List<Outcome> outcomes = writer(true).write(fresh(group), counters);
+
+    assertEquals(4, outcomes.size());
+    Map<String, String> pathOf = new HashMap<>();
+    for (Outcome o : outcomes) {
+      assertEquals(Outcome.Status.OK, o.status(), () -> String.valueOf(o.error()));
+      String path = o.files().get(0).path();
+      assertEquals(OutputPaths.tableFile(tables.contentKey(o.target())), path);
+      pathOf.put(o.target().modelId() + "@" + o.target().contextLength(), path);
+      assertArrayEquals(tables.expectedSharedFile(o.target()), Files.readAllBytes(out.resolve(path)));
+    }
+    assertEquals(pathOf.get("org/base@40"), pathOf.get("org/fine-tune-2@40"), "one file for one table");
+    assertFalse(pathOf.get("org/base@40").equals(pathOf.get("org/base@10")), "another length, another file");
+    try (Stream<Path> files = Files.walk(out.resolve(OutputPaths.TABLE_FILES))) {
+      assertEquals(2, files.filter(Files::isRegularFile).count(), "two distinct tables, two files");
+    }
+    assertEquals((40L + 10) * 4 * 2, counters.bytes(), "each distinct table's bytes written once");
+    assertEquals(4, counters.tables());
+
+    Map<String, Manifest.Row> previous = new HashMap<>();
+    for (Outcome o : outcomes) {
+      if (o.target().modelId().equals("org/base")) {
+        Manifest.Row row = Manifest.parse(Manifest.toJson(o));
+        previous.put(row.key(), row);
+      }
+    }
+    WriteCounters again = new WriteCounters();
+    List<Outcome> rerun = writer(true).write(against(group, previous), again);
+
+    assertEquals(0, again.bytes(), "a table file an earlier row lists, and that checks, is not written again");
+    assertEquals(List.of(Outcome.Status.SKIPPED, Outcome.Status.OK, Outcome.Status.OK, Outcome.Status.SKIPPED),
+        group.stream().map(t -> rerun.stream().filter(o -> o.target().equals(t)).findFirst().orElseThrow().status())
+            .toList(), "rows with their own earlier row are skipped; new rows point to the existing files");
   }
 }
