@@ -168,8 +168,22 @@ public final class PrecomputeJob {
           specs.add(1);
           List<PlannedOutput> members = new ArrayList<>();
           group._2().forEach(members::add);
-          return Batches.of(members, PlannedOutput::target, Batches.MAX_FILES_PER_TASK, Batches.MAX_BYTES_PER_TASK,
-              settings.tableOptions()).iterator();
+          if (!settings.contentAddressed()) {
+            return Batches.of(members, PlannedOutput::target, Batches.MAX_FILES_PER_TASK,
+                Batches.MAX_BYTES_PER_TASK, settings.tableOptions()).iterator();
+          }
+          // One file per content key: all the targets of a key go to one task, which writes the file once.
+          Map<String, List<PlannedOutput>> byFile = new java.util.LinkedHashMap<>();
+          for (PlannedOutput member : members) {
+            byFile.computeIfAbsent(tables.contentKey(member.target()), k -> new ArrayList<>()).add(member);
+          }
+          List<List<PlannedOutput>> batchesOfFiles = new ArrayList<>();
+          for (List<List<PlannedOutput>> files : Batches.of(new ArrayList<>(byFile.values()),
+              file -> file.get(0).target(), Batches.MAX_FILES_PER_TASK, Batches.MAX_BYTES_PER_TASK,
+              settings.tableOptions())) {
+            batchesOfFiles.add(files.stream().flatMap(List::stream).toList());
+          }
+          return batchesOfFiles.iterator();
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
     label("normalise", "read, resolve and group " + entries.size() + " model configs by table spec");
