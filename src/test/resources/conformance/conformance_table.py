@@ -2,7 +2,9 @@
 """Rewrites the README's conformance table from the verdicts TransformersConformanceTest writes.
 
 usage: mvn -o -q test -Dtest=TransformersConformanceTest && python3 src/test/resources/conformance/conformance_table.py
-Reads target/conformance/verdicts.jsonl and replaces the text between the README's conformance markers.
+Reads target/conformance/verdicts.jsonl and replaces the text between the README's conformance markers, and
+rewrites src/main/resources/org/ropeforge/config/conformance-model-types.txt, the model types the resolution reports
+as known, from the same verdicts (every model type of the references).
 """
 import collections
 import json
@@ -31,3 +33,11 @@ readme = open("README.md").read()
 start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
 open("README.md", "w").write(readme[:start] + "\n" + table + "\n" + readme[end:])
 print(table, file=sys.stderr)
+
+MODEL_TYPES = "src/main/resources/org/ropeforge/config/conformance-model-types.txt"
+version = "5.17.0"
+with open(MODEL_TYPES, "w") as f:
+    f.write(f"# model_type values of the conformance references for transformers {version}, generated from them: every value\n"
+            "# in src/test/resources/conformance/transformers-5.17.0/*.jsonl.gz, one a line, sorted. Regenerate with\n"
+            "# conformance_table.py after regenerating the references.\n")
+    f.write("\n".join(sorted({v["model_type"] for v in verdicts})) + "\n")

@@ -15,6 +15,7 @@ import org.ropeforge.config.CatalogEntry;
 import org.ropeforge.config.CatalogManifest;
 import org.ropeforge.config.ConfigBytes;
 import org.ropeforge.config.ModelConfig;
+import org.ropeforge.config.ModelTypeConformance;
 import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.Precision;
@@ -38,6 +39,8 @@ public final class ParamsCommand {
         --precision P             exact (default) | torch
         --alpha A                 ExLlamaV2 NTK alpha, scale_alpha_value (default 1; exllamav2 only)
         --max-seq-len N           ExLlamaV2 max_seq_len (default: the context length)
+        --unknown-model-types M   warn (default): a model_type outside the conformance table is resolved by
+                                  the generic rules with a warning | refuse: an error line naming it
       """;
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -48,7 +51,7 @@ public final class ParamsCommand {
     CliArgs cli;
     try {
       cli = CliArgs.parse(args, List.of("--config", "--catalog", "--context-length", "--semantics",
-          "--precision", "--alpha", "--max-seq-len"), List.of("--help"));
+          "--precision", "--alpha", "--max-seq-len", "--unknown-model-types"), List.of("--help"));
       if (cli.flag("--help")) {
         out.print(USAGE);
         return 0;
@@ -62,6 +65,7 @@ public final class ParamsCommand {
       return 2;
     }
     RopeResolver.Options options;
+    boolean refuseUnknown;
     Long contextLength;
     List<CatalogEntry> entries = new ArrayList<>();
     List<ObjectNode> lineErrors = new ArrayList<>();
@@ -75,6 +79,11 @@ public final class ParamsCommand {
       if (options.alpha() != 1.0 && options.semantics() != Semantics.EXLLAMAV2) {
         throw new UsageException("--alpha is ExLlamaV2's scale_alpha_value: use it with --semantics exllamav2");
       }
+      String unknown = cli.get("--unknown-model-types", "warn");
+      if (!unknown.equals("warn") && !unknown.equals("refuse")) {
+        throw new UsageException("--unknown-model-types must be warn or refuse, got " + unknown);
+      }
+      refuseUnknown = unknown.equals("refuse");
       contextLength = cli.has("--context-length") ? cli.positiveLong("--context-length", 0L) : null;
       if (cli.has("--config")) {
         Path config = Path.of(cli.get("--config", null));
@@ -111,9 +120,24 @@ public final class ParamsCommand {
     for (CatalogEntry entry : entries) {
       List<Long> lengths = contextLength != null ? List.of(contextLength) : entry.contextLengths();
       ModelConfig config;
+      ModelTypeConformance conformance;
       try {
         byte[] bytes = readConfig(entry, manifestDir);
         config = RopeResolver.parse(entry.modelId(), bytes);
+        conformance = config.conformance();
+        if (conformance.status() == ModelTypeConformance.Status.UNKNOWN) {
+          String what = conformance.modelType().isEmpty() ? "the config has no model_type"
+              : "model_type \"" + conformance.modelType() + "\" is not in the conformance table of transformers "
+                  + conformance.semanticsVersion();
+          if (refuseUnknown) {
+            throw new RopeConfigException(entry.modelId(), "model_type",
+                conformance.modelType().isEmpty() ? null : '"' + conformance.modelType() + '"',
+                (conformance.modelType().isEmpty() ? "is missing: " : "= \"" + conformance.modelType() + "\": ")
+                    + what + ", and --unknown-model-types refuse is set");
+          }
+          err.println("ropeforge params: warning: model '" + entry.modelId() + "': " + what
+              + "; resolved by the generic rules");
+        }
         if (lengths.isEmpty()) {
           lengths = List.of(config.maxPositionEmbeddings());
         }
@@ -127,7 +151,7 @@ public final class ParamsCommand {
         try {
           ResolvedRope resolved = RopeResolver.resolve(config, length, options);
           resolved.warnings().forEach(w -> err.println("ropeforge params: warning: " + w));
-          out.println(toJson(resolved));
+          out.println(toJson(resolved, conformance));
         } catch (RopeConfigException e) {
           anyFailed = true;
           err.println("ropeforge params: " + e.getMessage());
@@ -163,13 +187,27 @@ public final class ParamsCommand {
     }
   }
 
-  /** The documented output line for one model at one length. */
+  /** The documented output line for one model at one length, without the conformance fields. */
   public static ObjectNode toJson(ResolvedRope r) {
+    return toJson(r, null);
+  }
+
+  /**
+   * The documented output line for one model at one length: with {@code conformance}, also whether its model_type
+   * is in the conformance table and which transformers version's semantics were applied.
+   */
+  public static ObjectNode toJson(ResolvedRope r, ModelTypeConformance conformance) {
     ObjectNode line = MAPPER.createObjectNode();
     line.put("model_id", r.modelId());
     line.put("context_length", r.contextLength());
     line.put("semantics", r.semantics().cliName());
     line.put("precision", r.precision().cliName());
+    if (conformance != null) {
+      line.put("model_type_conformance", conformance.status().label());
+      if (r.semantics() == Semantics.TRANSFORMERS) {
+        line.put("transformers_semantics", conformance.semanticsVersion());
+      }
+    }
     ArrayNode rules = line.putArray("rules_fired");
     r.rulesFired().forEach(rules::add);
     if (!r.warnings().isEmpty()) {

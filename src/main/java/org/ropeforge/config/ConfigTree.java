@@ -28,10 +28,23 @@ final class ConfigTree {
     this.fields = new JsonFields(modelId);
     JsonNode nested = null;
     String prefix = "";
-    for (String key : TEXT_CONFIG_KEYS) {
-      JsonNode candidate = fields.optObject(root, key, key);
-      if (candidate != null) {
-        nested = candidate;
+    String rootType = fields.optString(root, "model_type", "model_type");
+    List<String> familyPath = FamilyRules.of(FamilyDefaults.family(rootType)).textConfigPath(
+        FamilyDefaults.family(rootType));
+    JsonNode candidate = familyPath.isEmpty() ? null : root;
+    for (String key : familyPath) {
+      candidate = candidate == null ? null : fields.optObject(candidate, key, prefix + key);
+      prefix += key + ".";
+    }
+    if (candidate != null) {
+      nested = candidate;
+    } else {
+      prefix = "";
+    }
+    for (String key : nested != null ? List.<String>of() : TEXT_CONFIG_KEYS) {
+      JsonNode generic = fields.optObject(root, key, key);
+      if (generic != null) {
+        nested = generic;
         prefix = key + ".";
         break;
       }

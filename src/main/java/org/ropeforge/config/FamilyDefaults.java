@@ -17,6 +17,9 @@ final class FamilyDefaults {
 
   private static final Map<String, Double> THETA = Map.of(
       "gemma3", 1_000_000.0,
+      "gemma3n", 1_000_000.0,
+      "t5gemma2", 1_000_000.0,
+      "t5gemma2_decoder", 1_000_000.0,
       "gemma4", 1_000_000.0,
       "llama4", 500_000.0,
       "gpt_oss", 150_000.0,
@@ -57,9 +60,6 @@ final class FamilyDefaults {
    */
   private static final Set<String> DEFAULT_IGNORES_PARTIAL = Set.of("llama", "falcon", "deepseek_v2",
       "deepseek_v3", "mllama", "llama4", "mistral", "mixtral", "qwen2", "qwen3");
-
-  /** Families with Gemma 3 style per-layer-type RoPE (global and sliding layers). */
-  static final Set<String> GEMMA_PER_LAYER = Set.of("gemma3", "gemma4");
 
   /** Gemma 4 style families: full-attention layers rotate over global_head_dim. */
   static final Set<String> GLOBAL_HEAD_DIM = Set.of("gemma4", "gemma4_unified", "diffusion_gemma");

@@ -85,6 +85,16 @@ public final class ModelConfig {
     return configSha256;
   }
 
+  /**
+   * Whether this config's model_type (the root one, as the conformance table lists composite models) is in the
+   * conformance table, and the transformers semantics version applied. The precompute job records it with every
+   * row, beside the resolved parameters; a config without model_type is unknown.
+   */
+  public ModelTypeConformance conformance() {
+    String rootType = tree.root().path("model_type").isTextual() ? tree.root().path("model_type").textValue() : null;
+    return ModelTypeConformance.of(rootType);
+  }
+
   /** The config's max_position_embeddings (or its alias, or the family default). */
   public long maxPositionEmbeddings() {
     return transformers().maxPositions();

@@ -19,7 +19,7 @@ import org.ropeforge.core.variant.RopeVariants;
  * Normalises a config into {@link TransformersSemantics} as transformers 5.x does: reads the RoPE dictionary in
  * either dialect (v4 rope_scaling, v5 rope_parameters; flat or per layer type) and fills what it leaves out from
  * the top level, the aliases and the family defaults. Every rule that fires is recorded, in the order it fires,
- * so that an instance serves one normalisation. What only some families do is in {@link TransformersFamilyRules}.
+ * so that an instance serves one normalisation. What only some families do is in their {@link FamilyRule}.
  */
 final class TransformersNormalizer {
   /** Layer-type labels that mark a per-layer-type rope_parameters dictionary. */
@@ -30,6 +30,7 @@ final class TransformersNormalizer {
   private final JsonFields fields;
   private final JsonNode text;
   private final String family;
+  private final FamilyRule familyRule;
   private final List<String> rules = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
 
@@ -38,6 +39,7 @@ final class TransformersNormalizer {
     this.fields = config.fields();
     this.text = config.text();
     this.family = config.family();
+    this.familyRule = FamilyRules.of(family);
   }
 
   static TransformersSemantics normalize(ConfigTree config) {
@@ -72,35 +74,23 @@ final class TransformersNormalizer {
       dictPath = config.textPath("rope_parameters");
     }
 
-    UnresolvedFamilies.refuse(config, isPerLayerType(dict));
+    boolean perLayerType = isPerLayerType(dict);
+    familyRule.refuse(this, dict, perLayerType);
     List<LayerSpec> layers = new ArrayList<>();
-    if (isPerLayerType(dict)) {
-      rules.add("per-layer-type rope_parameters: one table set per layer type");
-      for (Iterator<Map.Entry<String, JsonNode>> it = dict.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        String path = dictPath + "." + e.getKey();
-        if (e.getValue().isNull()) {
-          rules.add("layer type " + e.getKey() + " has no RoPE (null entry): no table");
-          continue;
-        }
-        if (!e.getValue().isObject()) {
-          throw new RopeConfigException(config.modelId(), path, JsonFields.abbreviate(e.getValue()),
-              "= " + JsonFields.abbreviate(e.getValue()) + " must be an object (the layer type's parameters) or null");
-        }
-        RopeParams.Builder b = readDictionary(e.getValue(), path);
-        HeadDim layerHeadDim = TransformersFamilyRules.perLayerTypeHeadDim(this, e.getKey(), headDim);
-        fillFromTopLevelAndDefaults(b, path, layerHeadDim, maxPositions, false);
-        layers.add(layerSpec(e.getKey(), b, layerHeadDim));
-      }
-    } else if (TransformersFamilyRules.hasGemmaLayers(family)) {
-      layers.addAll(TransformersFamilyRules.gemmaLayers(this, dict, dictPath, headDim, maxPositions));
+    if (perLayerType) {
+      layers.addAll(perLayerTypeLayers(dict, dictPath, headDim, maxPositions));
     } else {
-      RopeParams.Builder b = readDictionary(dict, dictPath);
-      if (dict.size() == 0) {
-        TransformersFamilyRules.yarnClassDefaults(family, b, dictPath, rules);
+      List<LayerSpec> familyLayers = familyRule.flatLayers(this, dict, dictPath, headDim, maxPositions);
+      if (familyLayers != null) {
+        layers.addAll(familyLayers);
+      } else {
+        RopeParams.Builder b = readDictionary(dict, dictPath);
+        if (dict.size() == 0) {
+          familyRule.emptyDictionaryDefaults(b, dictPath, rules);
+        }
+        fillFromTopLevelAndDefaults(b, dictPath, headDim, maxPositions, true);
+        layers.add(layerSpec(null, b, headDim));
       }
-      fillFromTopLevelAndDefaults(b, dictPath, headDim, maxPositions, true);
-      layers.add(layerSpec(null, b, headDim));
     }
     if (layers.isEmpty()) {
       throw new RopeConfigException(config.modelId(), dictPath, JsonFields.abbreviate(dict),
@@ -130,6 +120,58 @@ final class TransformersNormalizer {
     return rules;
   }
 
+  /**
+   * One layer spec per entry of a per-layer-type dictionary. An entry whose layer type no layer has is dropped
+   * when layer_types names at least one of the dictionary's keys: transformers' per-layer-type rotary embeddings
+   * build, and the models call, only the layer types in set(layer_types).
+   */
+  List<LayerSpec> perLayerTypeLayers(JsonNode dict, String dictPath, HeadDim headDim, long maxPositions) {
+    rules.add("per-layer-type rope_parameters: one table set per layer type");
+    Set<String> used = usedLayerTypes(dict);
+    List<LayerSpec> layers = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = dict.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String path = dictPath + "." + e.getKey();
+      if (e.getValue().isNull()) {
+        rules.add("layer type " + e.getKey() + " has no RoPE (null entry): no table");
+        continue;
+      }
+      if (!e.getValue().isObject()) {
+        throw new RopeConfigException(config.modelId(), path, JsonFields.abbreviate(e.getValue()),
+            "= " + JsonFields.abbreviate(e.getValue()) + " must be an object (the layer type's parameters) or null");
+      }
+      if (used != null && !used.contains(e.getKey())) {
+        rules.add("layer type " + e.getKey() + " is in no layer of layer_types: no table");
+        continue;
+      }
+      RopeParams.Builder b = readDictionary(e.getValue(), path);
+      HeadDim layerHeadDim = familyRule.perLayerTypeHeadDim(this, e.getKey(), headDim);
+      fillFromTopLevelAndDefaults(b, path, layerHeadDim, maxPositions, false);
+      layers.add(layerSpec(e.getKey(), b, layerHeadDim));
+    }
+    return layers;
+  }
+
+  /** The layer types of layer_types when it names a key of {@code dict}, else null (no filtering). */
+  private Set<String> usedLayerTypes(JsonNode dict) {
+    JsonNode layerTypes = text.get("layer_types");
+    if (layerTypes == null || !layerTypes.isArray()) {
+      return null;
+    }
+    Set<String> used = new LinkedHashSet<>();
+    for (JsonNode t : layerTypes) {
+      if (t.isTextual()) {
+        used.add(t.textValue());
+      }
+    }
+    for (Iterator<String> it = dict.fieldNames(); it.hasNext(); ) {
+      if (used.contains(it.next())) {
+        return used;
+      }
+    }
+    return null;
+  }
+
   /** The dictionary at {@code path}, its legacy names mapped (each mapping is a rule). */
   RopeParams.Builder readDictionary(JsonNode dict, String path) {
     return RopeDictionaryReader.read(config, dict, path, rules);
@@ -137,6 +179,10 @@ final class TransformersNormalizer {
 
   /** The layer's variant, and a warning for each of its keys that the variant does not read. */
   LayerSpec layerSpec(String layerType, RopeParams.Builder b, HeadDim headDim) {
+    if (!familyRule.readsPartialRotaryFactor() && b.has("partial_rotary_factor")) {
+      b.put("partial_rotary_factor", 1.0, "partial_rotary_factor");
+      rules.add(family + ": partial_rotary_factor is not applied by its rotary embedding -> 1.0");
+    }
     RopeParams params = b.build();
     RopeVariant variant = RopeVariants.forParams(params);
     warnings.addAll(RopeVariants.validateKeys(variant, params));
@@ -144,6 +190,10 @@ final class TransformersNormalizer {
   }
 
   private HeadDim headDim() {
+    HeadDim familyHeadDim = familyRule.headDim(this);
+    if (familyHeadDim != null) {
+      return familyHeadDim;
+    }
     String qkRopePath = config.textPath("qk_rope_head_dim");
     Long qkRope = fields.optPositiveInt(text, "qk_rope_head_dim", qkRopePath);
     if (qkRope != null) {
@@ -160,22 +210,25 @@ final class TransformersNormalizer {
       rules.add("head_dim missing -> " + familyDefault + " (" + family + " default)");
       return new HeadDim(familyDefault, headDimPath);
     }
-    Long hidden = fields.optPositiveInt(text, "hidden_size", config.textPath("hidden_size"));
-    Long heads = fields.optPositiveInt(text, "num_attention_heads", config.textPath("num_attention_heads"));
+    String hiddenKey = alias("hidden_size");
+    String headsKey = alias("num_attention_heads");
+    Long hidden = fields.optPositiveInt(text, hiddenKey, config.textPath(hiddenKey));
+    Long heads = fields.optPositiveInt(text, headsKey, config.textPath(headsKey));
     if (hidden == null || heads == null) {
-      String missing = hidden == null ? "hidden_size" : "num_attention_heads";
+      String missing = hidden == null ? hiddenKey : headsKey;
       throw new RopeConfigException(config.modelId(), config.textPath(missing), null,
           "is missing, and head_dim is " + (text.has("head_dim") ? "null" : "missing")
               + ": the head dimension cannot be derived");
     }
-    rules.add("head_dim " + (text.has("head_dim") ? "null" : "missing") + " -> hidden_size // "
-        + "num_attention_heads = " + hidden / heads);
-    String hiddenPath = config.textPath("hidden_size");
+    rules.add("head_dim " + (text.has("head_dim") ? "null" : "missing") + " -> " + hiddenKey + " // "
+        + headsKey + " = " + hidden / heads);
+    String hiddenPath = config.textPath(hiddenKey);
     return new HeadDim(config.checkedHeadDim(hidden / heads, hiddenPath), hiddenPath);
   }
 
   private long maxPositions() {
-    for (String key : List.of("max_position_embeddings", "seq_length", "n_positions", "max_sequence_length")) {
+    for (String key : new LinkedHashSet<>(List.of(alias("max_position_embeddings"), "max_position_embeddings",
+        "seq_length", "n_positions", "max_sequence_length"))) {
       Long v = fields.optPositiveInt(text, key, config.textPath(key));
       if (v != null) {
         if (v > RopeParams.MAX_POSITIONS) {
@@ -195,12 +248,18 @@ final class TransformersNormalizer {
     return value;
   }
 
+  /** The name under which this family's config class keeps a generic field (its attribute_map). */
+  private String alias(String key) {
+    return familyRule.attributeMap().getOrDefault(key, key);
+  }
+
   private JsonNode ropeDictionary(String key) {
     return fields.optObject(text, key, config.textPath(key));
   }
 
   private boolean isPerLayerType(JsonNode dict) {
     Set<String> labels = new LinkedHashSet<>(KNOWN_LAYER_TYPES);
+    labels.addAll(familyRule.perLayerTypeKeys());
     JsonNode layerTypes = text.get("layer_types");
     if (layerTypes != null && layerTypes.isArray()) {
       for (JsonNode t : layerTypes) {
@@ -257,7 +316,8 @@ final class TransformersNormalizer {
         b.put("partial_rotary_factor", partial, config.textPath("rotary_emb_fraction"));
         rules.add("rotary_emb_fraction -> partial_rotary_factor");
       } else {
-        Long rotaryDim = fields.optPositiveInt(text, "rotary_dim", config.textPath("rotary_dim"));
+        Long rotaryDim = familyRule.readsRotaryDim()
+            ? fields.optPositiveInt(text, "rotary_dim", config.textPath("rotary_dim")) : null;
         if (rotaryDim != null) {
           b.put("partial_rotary_factor", (double) rotaryDim / headDim.dim(), config.textPath("rotary_dim"));
           rules.add("rotary_dim -> partial_rotary_factor = rotary_dim / head_dim");

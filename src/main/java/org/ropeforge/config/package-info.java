@@ -13,8 +13,10 @@
  *   <li>{@code TransformersNormalizer}: transformers 5.x's standardisation of RoPE parameters (v4 rope_scaling
  *       and v5 rope_parameters, flat or per layer type, aliases, family defaults), recording each rule that
  *       fires.
- *   <li>{@code TransformersFamilyRules}: the normalisation steps only some families take (GPT-OSS and
- *       Ministral 3 YaRN defaults, Gemma 3/4 global and sliding layers), one section per family.
+ *   <li>{@code FamilyRule}s, registered by model_type in {@code FamilyRules}: what one family's transformers code
+ *       does differently from the generic normalisation (where its language model sits, which field is its head
+ *       dimension, how its config class expands a flat dictionary into layer types, what is refused), one class
+ *       per family, each declaring the fields it reads.
  *   <li>{@code TransformersSemantics}: a normalised config, independent of the context length; resolves the
  *       layers at any length through the core's variants.
  *   <li>{@code ExllamaV2Mapping}: ExLlamaV2's reading of the same config into the core's

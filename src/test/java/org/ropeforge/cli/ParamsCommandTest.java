@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.ropeforge.config.ModelTypeConformance;
 
 /** {@code params} end to end: catalog in, JSON lines out, exit codes as documented. */
 class ParamsCommandTest {
@@ -145,5 +146,37 @@ class ParamsCommandTest {
     assertTrue(r.err.contains("unknown precision 'double': expected exact or torch"), r.err);
     assertEquals(2, run("params", "--config", "a.json", "--alpha", "2").status, "alpha needs exllamav2");
     assertEquals(2, run("params", "--config", "a.json", "--bogus").status);
+  }
+
+  @Test
+  void modelTypeConformanceIsReportedAndUnknownTypesWarnOrRefuse(@TempDir Path dir) throws IOException {
+    Path known = dir.resolve("known.json");
+    Files.writeString(known, "{\"model_type\": \"llama\", \"hidden_size\": 4096, \"num_attention_heads\": 32, "
+        + "\"rope_theta\": 500000.0, \"max_position_embeddings\": 8192}");
+    Result r = run("params", "--config", known.toString());
+    assertEquals(0, r.status(), r.err());
+    assertEquals("known", r.lines().get(0).get("model_type_conformance").textValue());
+    assertEquals(ModelTypeConformance.SEMANTICS_VERSION, r.lines().get(0).get("transformers_semantics").textValue());
+
+    Path unknown = dir.resolve("unknown.json");
+    Files.writeString(unknown, "{\"model_type\": \"brand_new_lm\", \"hidden_size\": 4096, "
+        + "\"num_attention_heads\": 32, \"max_position_embeddings\": 8192}");
+    Result warned = run("params", "--config", unknown.toString());
+    assertEquals(0, warned.status(), warned.err());
+    assertEquals("unknown", warned.lines().get(0).get("model_type_conformance").textValue());
+    assertEquals(128, warned.lines().get(0).get("layers").get(0).get("rotary_dim").intValue());
+    assertTrue(warned.err().contains("warning: model 'unknown': model_type \"brand_new_lm\" is not in the "
+        + "conformance table of transformers 5.17; resolved by the generic rules"), warned.err());
+
+    Result refused = run("params", "--config", unknown.toString(), "--unknown-model-types", "refuse");
+    assertEquals(1, refused.status());
+    JsonNode error = refused.lines().get(0).get("error");
+    assertEquals("model_type", error.get("field").textValue());
+    assertEquals("model 'unknown': model_type = \"brand_new_lm\": model_type \"brand_new_lm\" is not in the conformance table of transformers "
+        + "5.17, and --unknown-model-types refuse is set", error.get("message").textValue());
+
+    Result usage = run("params", "--config", unknown.toString(), "--unknown-model-types", "ignore");
+    assertEquals(2, usage.status());
+    assertTrue(usage.err().contains("--unknown-model-types must be warn or refuse, got ignore"), usage.err());
   }
 }

@@ -50,6 +50,12 @@ class TransformersConformanceTest {
       }
     }
     writeVerdicts(verdicts);
+    Set<String> referenced = new TreeSet<>();
+    verdicts.forEach(v -> referenced.add(v.modelType()));
+    assertEquals(referenced, ModelTypeConformance.knownModelTypes(),
+        "conformance-model-types.txt is not the references' model types: run conformance_table.py");
+    assertEquals(ModelTypeConformance.SEMANTICS_VERSION, ConformanceSuite.VERSION.substring(0,
+        ConformanceSuite.VERSION.lastIndexOf('.')), "semantics version reported against the references' version");
 
     List<String> different = new ArrayList<>();
     StringBuilder summary = new StringBuilder("transformers " + ConformanceSuite.VERSION + " conformance:\n");

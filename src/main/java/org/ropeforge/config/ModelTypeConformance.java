@@ -1,0 +1,65 @@
+package org.ropeforge.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Whether a config's model_type is one the conformance suite checks against transformers' own rotary modules,
+ * and which transformers version's semantics the resolution applies. The known model types are a resource
+ * generated from the conformance references (conformance_table.py), never a hand-written list. transformers 5.18
+ * could not be obtained to generate references from, so the semantics applied are those of 5.17.
+ *
+ * @param modelType the config's model_type (the root one for composite configs), or empty when it has none
+ * @param status whether the conformance table holds that model type
+ * @param semanticsVersion the transformers version whose semantics the rules follow
+ */
+public record ModelTypeConformance(String modelType, Status status, String semanticsVersion) {
+  /** The transformers version whose semantics the rules follow and the references were generated from. */
+  public static final String SEMANTICS_VERSION = "5.17";
+
+  private static final String RESOURCE = "conformance-model-types.txt";
+  private static final Set<String> KNOWN = load();
+
+  /** KNOWN: in the conformance table (matched there, or refused by name there); UNKNOWN: resolved by the generic rules only. */
+  public enum Status {
+    KNOWN, UNKNOWN;
+
+    /** The value written to params lines, manifests and file metadata. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  static ModelTypeConformance of(String modelType) {
+    String type = modelType == null ? "" : modelType;
+    return new ModelTypeConformance(type, KNOWN.contains(type) ? Status.KNOWN : Status.UNKNOWN, SEMANTICS_VERSION);
+  }
+
+  /** The model types of the conformance table, sorted. */
+  public static Set<String> knownModelTypes() {
+    return KNOWN;
+  }
+
+  private static Set<String> load() {
+    try (InputStream in = ModelTypeConformance.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + RESOURCE);
+      }
+      Set<String> out = new TreeSet<>();
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        String entry = line.strip();
+        if (!entry.isEmpty() && !entry.startsWith("#")) {
+          out.add(entry);
+        }
+      }
+      return java.util.Collections.unmodifiableSet(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
