@@ -60,15 +60,22 @@ public final class RopeTableFile {
       return part != null;
     }
 
-    /** Bytes per row: the second dimension times the element size (the whole tensor for inv_freq). */
+    /** Bytes per row: the dimensions after the first times the element size (the whole tensor for inv_freq). */
     public long rowBytes() {
       long[] shape = info.shape();
-      return shape.length == 2 ? shape[1] * info.elementSize() : info.byteLength();
+      if (!isTable()) {
+        return info.byteLength();
+      }
+      long values = 1;
+      for (int i = 1; i < shape.length; i++) {
+        values *= shape[i];
+      }
+      return values * info.elementSize();
     }
 
     /** Rows of a table tensor (the context length); 1 for inv_freq. */
     public long rows() {
-      return info.shape().length == 2 ? info.shape()[0] : 1;
+      return isTable() ? info.shape()[0] : 1;
     }
   }
 
@@ -144,10 +151,9 @@ public final class RopeTableFile {
           new long[] {layer.rotaryDim() / 2}));
       layers.add(layer);
       parts.add(null);
-      long width = options.layout().rowWidth(layer.rotaryDim());
       for (TablePart part : options.layout().parts()) {
         specs.add(new Safetensors.TensorSpec(prefix + part.tensorName(), options.dtype().safetensorsName(),
-            new long[] {rows, width}));
+            options.layout().shape(rows, layer.rotaryDim())));
         layers.add(layer);
         parts.add(part);
       }

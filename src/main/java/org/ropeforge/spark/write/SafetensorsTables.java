@@ -91,7 +91,7 @@ public final class SafetensorsTables implements TableWriting {
   public Rows rows(LayerRope layer, int part, CudaDevice gpu) {
     RopeTable table = RopeTable.of(layer, options());
     TablePart tablePart = options().layout().parts().get(part);
-    if (gpu != null) {
+    if (gpu != null && CudaTable.supports(options().layout())) {
       CudaTable cuda = CudaTable.of(gpu, table);
       return new Rows() {
         @Override
