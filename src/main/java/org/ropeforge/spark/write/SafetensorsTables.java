@@ -72,8 +72,12 @@ public final class SafetensorsTables implements TableWriting {
   @Override
   public byte[] layerPrefix(LayerRope layer) {
     ByteBuffer inv = RopeTableFile.invFreqBytes(layer);
-    byte[] bytes = new byte[inv.remaining()];
-    inv.get(bytes);
+    byte[] axis = layer.mropeAxis();
+    byte[] bytes = new byte[inv.remaining() + (axis == null ? 0 : axis.length)];
+    inv.get(bytes, 0, inv.remaining());
+    if (axis != null) {
+      System.arraycopy(axis, 0, bytes, bytes.length - axis.length, axis.length);
+    }
     return bytes;
   }
 
