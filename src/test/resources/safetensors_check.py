@@ -129,6 +129,18 @@ def check_tables(metadata, tensors, arrays):
             both = arrays[prefix + "cos_sin"]
             stored = {"cos": both[:, :half], "sin": both[:, half:]}
             dtype = dtype_of[prefix + "cos_sin"]
+        elif layout == "pairs":
+            pairs = arrays[prefix + "cos_sin"]
+            if pairs.shape != (length, half, 2):
+                raise Invalid("%scos_sin has shape %s" % (prefix, pairs.shape))
+            stored = {"cos": pairs[:, :, 0], "sin": pairs[:, :, 1]}
+            dtype = dtype_of[prefix + "cos_sin"]
+            if dtype == "F32":
+                # the promise of the layout: the bytes are complex64 cos + i sin, unchanged
+                as_complex = np.ascontiguousarray(pairs, dtype=np.float32).view(np.complex64)[..., 0]
+                if not (np.array_equal(as_complex.real, pairs[:, :, 0])
+                        and np.array_equal(as_complex.imag, pairs[:, :, 1])):
+                    raise Invalid("pairs do not read as complex64 in " + prefix)
         else:
             stored = {}
             for part in ("cos", "sin"):

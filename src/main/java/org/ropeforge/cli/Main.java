@@ -13,7 +13,7 @@ public final class Main {
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length == 0) {
-      err.println("usage: ropeforge <params|table|inspect> [options]");
+      err.println("usage: ropeforge <params|table|inspect|compare> [options]");
       return 2;
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -21,6 +21,7 @@ public final class Main {
       case "params" -> ParamsCommand.run(rest, out, err);
       case "table" -> TableCommand.run(rest, out, err);
       case "inspect" -> InspectCommand.run(rest, out, err);
+      case "compare" -> CompareCommand.run(rest, out, err);
       default -> {
         err.println("ropeforge: unknown command '" + args[0] + "'");
         yield 2;

@@ -35,7 +35,7 @@ public final class ParamsCommand {
                                   relative to the manifest's folder
         --context-length N        length to resolve at (default: the catalog line's lengths, else the
                                   model's max_position_embeddings)
-        --semantics S             transformers (default) | exllamav2
+        --semantics S             transformers (default) | exllamav2 | vllm
         --precision P             exact (default) | torch
         --alpha A                 ExLlamaV2 NTK alpha, scale_alpha_value (default 1; exllamav2 only)
         --max-seq-len N           ExLlamaV2 max_seq_len (default: the context length)

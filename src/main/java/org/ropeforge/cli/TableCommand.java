@@ -39,9 +39,10 @@ public final class TableCommand {
         --out FILE                the safetensors file to write (replaced if it exists)
         --layout L                half (default): cos, sin [N, d/2] | neox: [N, d] cat(h, h)
                                   | gptj: [N, d] values repeated in place | vllm: cos_sin [N, d]
+                                  | pairs: cos_sin [N, d/2, 2] (cos, sin) pairs, complex64 memory
         --dtype D                 f32 (default) | f16 | bf16 | f64
         --precision P             exact (default) | torch
-        --semantics S             transformers (default) | exllamav2
+        --semantics S             transformers (default) | exllamav2 | vllm
       """;
 
   private TableCommand() {}

@@ -117,6 +117,9 @@ public final class ModelConfig {
       return ExllamaV2Mapping.resolve(tree, contextLength, options);
     }
     TransformersSemantics.refuseExllamaV2Options(modelId, options);
+    if (options.semantics() == Semantics.VLLM) {
+      return VllmSemantics.resolve(transformers(), contextLength, options);
+    }
     return transformers().resolve(contextLength, options);
   }
 

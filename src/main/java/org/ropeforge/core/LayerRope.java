@@ -25,6 +25,8 @@ import java.util.Objects;
  * @param mropeSection multimodal RoPE sections (Qwen2-VL), or null; not part of the table
  * @param positionScale positions are divided by this (ExLlamaV2 {@code scale_pos_emb}); 1 otherwise
  * @param positionOffset added to positions before scaling (ExLlamaV2 {@code pos_id_index}); 0 otherwise
+ * @param mropeInterleaved whether the mrope sections are interleaved (Qwen3-VL's {@code mrope_interleaved}) rather
+ *     than consecutive blocks; not part of the table
  */
 public record LayerRope(
     String layerType,
@@ -35,8 +37,62 @@ public record LayerRope(
     Double softmaxScale,
     int[] mropeSection,
     double positionScale,
-    double positionOffset)
+    double positionOffset,
+    boolean mropeInterleaved)
     implements Serializable {
+
+  /** Axis codes of {@link #mropeAxis()}: the position component each frequency is multiplied by. */
+  public static final byte AXIS_T = 0;
+  public static final byte AXIS_H = 1;
+  public static final byte AXIS_W = 2;
+
+  /** Parameters without interleaved mrope sections. */
+  public LayerRope(String layerType, String ropeType, int rotaryDim, double[] invFreq, double attentionFactor,
+      Double softmaxScale, int[] mropeSection, double positionScale, double positionOffset) {
+    this(layerType, ropeType, rotaryDim, invFreq, attentionFactor, softmaxScale, mropeSection, positionScale,
+        positionOffset, false);
+  }
+
+  /**
+   * For multimodal RoPE, the position axis (t 0, h 1, w 2) of each of the d/2 frequencies, so that a consumer
+   * can apply the table without the model's code; null without mrope sections. Blocked sections take
+   * consecutive frequencies (Qwen2-VL, GLM-4V); interleaved ones (Qwen3-VL) give frequency j to h when
+   * j mod 3 = 1 and j &lt; 3·section_h, to w when j mod 3 = 2 and j &lt; 3·section_w, and to t otherwise.
+   *
+   * @throws IllegalStateException when the sections do not cover the d/2 frequencies exactly, which
+   *     {@code VariantInput} refuses earlier with the model's name
+   */
+  public byte[] mropeAxis() {
+    if (mropeSection == null) {
+      return null;
+    }
+    int half = rotaryDim / 2;
+    int total = 0;
+    for (int section : mropeSection) {
+      total += section;
+    }
+    if (mropeSection.length != 3 || total != half) {
+      throw new IllegalStateException("mrope sections " + Arrays.toString(mropeSection)
+          + " must be three that sum to rotary_dim/2 = " + half);
+    }
+    byte[] axis = new byte[half];
+    if (mropeInterleaved) {
+      for (int j = 0; j < half; j++) {
+        if (j % 3 == 1 && j < 3 * mropeSection[1]) {
+          axis[j] = AXIS_H;
+        } else if (j % 3 == 2 && j < 3 * mropeSection[2]) {
+          axis[j] = AXIS_W;
+        } else {
+          axis[j] = AXIS_T;
+        }
+      }
+    } else {
+      for (int j = mropeSection[0]; j < half; j++) {
+        axis[j] = j < mropeSection[0] + mropeSection[1] ? AXIS_H : AXIS_W;
+      }
+    }
+    return axis;
+  }
 
   public LayerRope {
     Objects.requireNonNull(ropeType, "ropeType");
@@ -128,7 +184,7 @@ public record LayerRope(
   /** The same parameters under another layer-type label; tables do not depend on the label. */
   public LayerRope withLayerType(String newLayerType) {
     return new LayerRope(newLayerType, ropeType, rotaryDim, invFreq, attentionFactor, softmaxScale,
-        mropeSection, positionScale, positionOffset);
+        mropeSection, positionScale, positionOffset, mropeInterleaved);
   }
 
   @Override
@@ -147,7 +203,8 @@ public record LayerRope(
         && ropeType.equals(other.ropeType)
         && Arrays.equals(invFreq, other.invFreq)
         && Objects.equals(softmaxScale, other.softmaxScale)
-        && Arrays.equals(mropeSection, other.mropeSection);
+        && Arrays.equals(mropeSection, other.mropeSection)
+        && mropeInterleaved == other.mropeInterleaved;
   }
 
   @Override
@@ -155,7 +212,7 @@ public record LayerRope(
     int h = Objects.hash(layerType, ropeType, rotaryDim, attentionFactor, softmaxScale, positionScale,
         positionOffset);
     h = 31 * h + Arrays.hashCode(invFreq);
-    return 31 * h + Arrays.hashCode(mropeSection);
+    return 31 * (31 * h + Arrays.hashCode(mropeSection)) + Boolean.hashCode(mropeInterleaved);
   }
 
   @Override

@@ -7,7 +7,9 @@ public enum Semantics {
   /** transformers 5.x: the reference semantics, and the default. */
   TRANSFORMERS("transformers"),
   /** ExLlamaV2's {@code get_rope_params}: the project's seed, kept for parity with ExLlamaV2 runtimes. */
-  EXLLAMAV2("exllamav2");
+  EXLLAMAV2("exllamav2"),
+  /** vLLM's {@code get_rope}: the parameters and the {@code cos_sin_cache} vLLM builds at start-up. */
+  VLLM("vllm");
 
   private final String cliName;
 
@@ -26,6 +28,6 @@ public enum Semantics {
         return s;
       }
     }
-    throw new IllegalArgumentException("unknown semantics '" + text + "': expected transformers or exllamav2");
+    throw new IllegalArgumentException("unknown semantics '" + text + "': expected transformers, exllamav2 or vllm");
   }
 }

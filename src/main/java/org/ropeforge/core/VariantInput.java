@@ -57,8 +57,20 @@ public record VariantInput(
   }
 
   public LayerRope layer(String ropeType, double[] invFreq, double attentionFactor, Double softmaxScale) {
+    int[] sections = mropeSection();
+    if (sections != null) {
+      int total = 0;
+      for (int section : sections) {
+        total += section;
+      }
+      if (sections.length != 3 || total != invFreq.length) {
+        throw new RopeConfigException(modelId(), params.path("mrope_section"), RopeParams.describe(params.raw(
+            "mrope_section")), "= " + RopeParams.describe(params.raw("mrope_section")) + " must be three sections "
+            + "(t, h, w) that sum to rotary_dim/2 = " + invFreq.length);
+      }
+    }
     return new LayerRope(layerType, ropeType, invFreq.length * 2, invFreq, attentionFactor, softmaxScale,
-        mropeSection(), 1.0, 0.0);
+        sections, 1.0, 0.0, sections != null && params.optBoolean("mrope_interleaved", false));
   }
 
   private int[] mropeSection() {

@@ -21,7 +21,8 @@ import org.ropeforge.core.table.TablePart;
  * A model's RoPE tables at one context length as one safetensors file: what goes in it, where, and how to write
  * it.
  *
- * <p>Tensors, per layer type in the order of {@link ResolvedRope#layers()}: {@code inv_freq} (F32 [d/2]), then
+ * <p>Tensors, per layer type in the order of {@link ResolvedRope#layers()}: {@code inv_freq} (F32 [d/2]), for
+ * multimodal RoPE {@code axis} (I8 [d/2], {@link LayerRope#mropeAxis()}), then
  * the layout's parts ({@code cos} and {@code sin}, or {@code cos_sin}) of shape [context_length, row width].
  * With several layer types ({@link ResolvedRope#perLayerType()}) each name is prefixed {@code <layer_type>.}.
  *
@@ -44,6 +45,14 @@ public final class RopeTableFile {
   /** The project version written into every file, from the build. */
   public static final String ROPEFORGE_VERSION = BuildInfo.VERSION;
 
+  /** The multimodal RoPE axis map's tensor name: one int8 per frequency, t 0, h 1, w 2 (mrope models only). */
+  public static final String AXIS_TENSOR = "axis";
+
+  /** Whether a tensor of this file format, by name, is a layer's axis map. */
+  public static boolean isAxisTensor(String name) {
+    return name.equals(AXIS_TENSOR) || name.endsWith("." + AXIS_TENSOR);
+  }
+
   /** Rows written per chunk when streaming: ~1 MiB buffers keep the working set in L2. */
   private static final int CHUNK_BYTES = 1 << 20;
 
@@ -55,20 +64,32 @@ public final class RopeTableFile {
    * @param part the table part, or null for {@code inv_freq}
    */
   public record Entry(Safetensors.TensorInfo info, LayerRope layer, TablePart part) {
-    /** True for a cos/sin table tensor, false for {@code inv_freq}. */
+    /** True for the multimodal RoPE axis map. */
+    public boolean isAxis() {
+      return part == null && isAxisTensor(info.name());
+    }
+
+    /** True for a cos/sin table tensor, false for {@code inv_freq} and {@code axis}. */
     public boolean isTable() {
       return part != null;
     }
 
-    /** Bytes per row: the second dimension times the element size (the whole tensor for inv_freq). */
+    /** Bytes per row: the dimensions after the first times the element size (the whole tensor for inv_freq). */
     public long rowBytes() {
       long[] shape = info.shape();
-      return shape.length == 2 ? shape[1] * info.elementSize() : info.byteLength();
+      if (!isTable()) {
+        return info.byteLength();
+      }
+      long values = 1;
+      for (int i = 1; i < shape.length; i++) {
+        values *= shape[i];
+      }
+      return values * info.elementSize();
     }
 
     /** Rows of a table tensor (the context length); 1 for inv_freq. */
     public long rows() {
-      return info.shape().length == 2 ? info.shape()[0] : 1;
+      return isTable() ? info.shape()[0] : 1;
     }
   }
 
@@ -165,10 +186,14 @@ public final class RopeTableFile {
           new long[] {layer.rotaryDim() / 2}));
       layers.add(layer);
       parts.add(null);
-      long width = options.layout().rowWidth(layer.rotaryDim());
+      if (layer.mropeSection() != null) {
+        specs.add(new Safetensors.TensorSpec(prefix + AXIS_TENSOR, "I8", new long[] {layer.rotaryDim() / 2}));
+        layers.add(layer);
+        parts.add(null);
+      }
       for (TablePart part : options.layout().parts()) {
         specs.add(new Safetensors.TensorSpec(prefix + part.tensorName(), options.dtype().safetensorsName(),
-            new long[] {rows, width}));
+            options.layout().shape(rows, layer.rotaryDim())));
         layers.add(layer);
         parts.add(part);
       }
@@ -253,7 +278,7 @@ public final class RopeTableFile {
     RopeTable table = null;
     for (Entry entry : entries) {
       if (!entry.isTable()) {
-        writer.write(invFreqBytes(entry.layer()));
+        writer.write(entry.isAxis() ? ByteBuffer.wrap(entry.layer().mropeAxis()) : invFreqBytes(entry.layer()));
         continue;
       }
       if (table == null || !table.layer().equals(entry.layer())) {

@@ -94,7 +94,19 @@ public final class CudaTable implements AutoCloseable {
   }
 
   /** The table of {@code table}'s layer and options on {@code device}. */
+  /**
+   * Whether the kernel writes this layout. It has no {@code pairs} code: callers compute that layout on the CPU
+   * (same bytes) rather than asking the committed PTX for a layout it does not know.
+   */
+  public static boolean supports(Layout layout) {
+    return layout != Layout.PAIRS;
+  }
+
   public static CudaTable of(CudaDevice device, RopeTable table) {
+    if (!supports(table.options().layout())) {
+      throw new IllegalArgumentException("The CUDA kernel has no layout " + table.options().layout().cliName()
+          + ": compute it on the CPU");
+    }
     return new CudaTable(Objects.requireNonNull(device, "device"), Objects.requireNonNull(table, "table"));
   }
 
@@ -221,6 +233,7 @@ public final class CudaTable implements AutoCloseable {
       case NEOX -> 1;
       case GPTJ -> 2;
       case VLLM -> 3;
+      case PAIRS -> throw new IllegalStateException("No kernel code for layout pairs");
     };
   }
 

@@ -29,8 +29,8 @@ public record CommandLine(
       "  --out URI                   output root (default " + JobOptions.OUT_DEFAULT + ")",
       "  --context-lengths L1,L2     for entries that name none (default: each model's own)",
       "  --precision exact|torch     (default " + JobOptions.PRECISION_DEFAULT.cliName() + ")",
-      "  --semantics transformers|exllamav2 (default " + JobOptions.SEMANTICS_DEFAULT.cliName() + ")",
-      "  --layout half|neox|gptj|vllm (default " + JobOptions.LAYOUT_DEFAULT.cliName() + ")",
+      "  --semantics transformers|exllamav2|vllm (default " + JobOptions.SEMANTICS_DEFAULT.cliName() + ")",
+      "  --layout half|neox|gptj|vllm|pairs (default " + JobOptions.LAYOUT_DEFAULT.cliName() + ")",
       "  --dtype f32|f16|bf16|f64    (default " + JobOptions.DTYPE_DEFAULT.cliName() + ")",
       "  --formats safetensors,parquet (default both)",
       "  --store per-model|content-addressed  one file per model and length, or one per distinct table"

@@ -128,7 +128,7 @@ class TableAndInspectCommandTest {
     assertTrue(noOut.err().startsWith("ropeforge table: --out is required\nusage: ropeforge table"), noOut.err());
     Result layout = table("--config", "c.json", "--context-length", "8", "--out", out.toString(), "--layout", "x");
     assertEquals(2, layout.status());
-    assertTrue(layout.err().startsWith("ropeforge table: Unknown layout 'x' (supported: half, neox, gptj, vllm)"),
+    assertTrue(layout.err().startsWith("ropeforge table: Unknown layout 'x' (supported: half, neox, gptj, vllm, pairs)"),
         layout.err());
     Result length = table("--config", "c.json", "--context-length", "0", "--out", out.toString());
     assertEquals(2, length.status());

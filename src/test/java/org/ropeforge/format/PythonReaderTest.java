@@ -59,6 +59,10 @@ class PythonReaderTest {
             new TableOptions(Layout.GPTJ, Dtype.BF16, Precision.EXACT), RopeTableFileTest.SHA),
         RopeTableFile.plan(RopeTableFileTest.rope("a/vllm-f64-exact", 3_000, Precision.EXACT, full, sliding),
             new TableOptions(Layout.VLLM, Dtype.F64, Precision.EXACT), RopeTableFileTest.SHA),
+        RopeTableFile.plan(RopeTableFileTest.rope("a/pairs-f32-exact", 3_000, Precision.EXACT, full, sliding),
+            new TableOptions(Layout.PAIRS, Dtype.F32, Precision.EXACT), RopeTableFileTest.SHA),
+        RopeTableFile.plan(RopeTableFileTest.rope("a/pairs-bf16-torch", 2_000, Precision.TORCH, yarn),
+            new TableOptions(Layout.PAIRS, Dtype.BF16, Precision.TORCH), RopeTableFileTest.SHA),
         RopeTableFile.plan(RopeTableFileTest.rope("a/half-f32-torch", 70_000, Precision.TORCH, yarn),
             TableOptions.DEFAULT.withPrecision(Precision.TORCH), RopeTableFileTest.SHA));
     List<String> command = new ArrayList<>(List.of(python, script().toString()));

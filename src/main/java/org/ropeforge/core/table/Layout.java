@@ -15,7 +15,12 @@ public enum Layout {
   /** Tensors {@code cos} and {@code sin}, each [L, d]: every value repeated in place (GPT-J interleaved pairs). */
   GPTJ("gptj", 2, List.of(TablePart.COS, TablePart.SIN)),
   /** One tensor {@code cos_sin} [L, d]: {@code cat(cos_half, sin_half)}, vLLM's {@code cos_sin_cache}. */
-  VLLM("vllm", 2, List.of(TablePart.COS_SIN));
+  VLLM("vllm", 2, List.of(TablePart.COS_SIN)),
+  /**
+   * One tensor {@code cos_sin} [L, d/2, 2]: (cos_j, sin_j) side by side for every j, the memory of TensorRT-LLM's
+   * {@code float2} pairs and of a complex64 {@code freqs_cis} ({@code torch.view_as_complex} reads it unchanged).
+   */
+  PAIRS("pairs", 2, List.of(TablePart.COS_SIN));
 
   private final String cliName;
   private final int widthFactor;
@@ -37,6 +42,14 @@ public enum Layout {
     return parts;
   }
 
+  /**
+   * The shape of one table tensor of {@code rows} rows: [L, row width], except {@code pairs}, whose last axis
+   * of 2 keeps each (cos, sin) pair addressable as one element.
+   */
+  public long[] shape(long rows, int rotaryDim) {
+    return this == PAIRS ? new long[] {rows, rotaryDim / 2, 2} : new long[] {rows, rowWidth(rotaryDim)};
+  }
+
   /** Values per row of every tensor of this layout, for a table of rotary dim {@code rotaryDim}. */
   public int rowWidth(int rotaryDim) {
     return rotaryDim / 2 * widthFactor;
@@ -48,6 +61,10 @@ public enum Layout {
         return l;
       }
     }
-    throw new IllegalArgumentException("Unknown layout '" + text + "' (supported: half, neox, gptj, vllm)");
+    StringBuilder names = new StringBuilder();
+    for (Layout l : values()) {
+      names.append(names.length() == 0 ? "" : ", ").append(l.cliName);
+    }
+    throw new IllegalArgumentException("Unknown layout '" + text + "' (supported: " + names + ")");
   }
 }

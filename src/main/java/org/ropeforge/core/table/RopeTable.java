@@ -550,6 +550,7 @@ public final class RopeTable {
           run(false, at);
           run(true, at);
         }
+        case PAIRS -> pairs(at);
         default -> throw new IllegalStateException("Unhandled layout " + layout);
       }
     }
@@ -591,6 +592,33 @@ public final class RopeTable {
           for (int j = 0; j < half; j++) {
             shortOut.put(Rounding.toBf16(src[at + j]));
           }
+        }
+        default -> throw new IllegalStateException("Unhandled dtype " + dtype);
+      }
+    }
+  }
+
+  /** Appends one row as (cos_j, sin_j) pairs. */
+  private void pairs(int at) {
+    for (int j = 0; j < half; j++) {
+      double c = floatScratch ? cosF[at + j] : cosD[at + j];
+      double s = floatScratch ? sinF[at + j] : sinD[at + j];
+      switch (dtype) {
+        case F32 -> {
+          floatOut.put((float) c);
+          floatOut.put((float) s);
+        }
+        case F64 -> {
+          doubleOut.put(c);
+          doubleOut.put(s);
+        }
+        case F16 -> {
+          shortOut.put(Rounding.toF16(c));
+          shortOut.put(Rounding.toF16(s));
+        }
+        case BF16 -> {
+          shortOut.put(Rounding.toBf16(c));
+          shortOut.put(Rounding.toBf16(s));
         }
         default -> throw new IllegalStateException("Unhandled dtype " + dtype);
       }

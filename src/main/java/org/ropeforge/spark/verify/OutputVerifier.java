@@ -235,7 +235,7 @@ public final class OutputVerifier {
       boolean inv = t.name().endsWith("inv_freq");
       if (inv) {
         layerRanges.add(new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
-      } else if (!layerRanges.isEmpty()) {
+      } else if (!layerRanges.isEmpty() && !RopeTableFile.isAxisTensor(t.name())) {
         long[] range = layerRanges.get(layerRanges.size() - 1);
         range[0] = Math.min(range[0], header.fileOffset(t, 0));
         range[1] = Math.max(range[1], header.fileOffset(t, t.byteLength()));
@@ -285,9 +285,11 @@ public final class OutputVerifier {
       Safetensors.TensorInfo info = entry.info();
       if (!entry.isTable()) {
         byte[] actual = readAt(in, header.fileOffset(info, 0), (int) info.byteLength());
-        ByteBuffer expected = RopeTableFile.invFreqBytes(entry.layer());
+        ByteBuffer expected = entry.isAxis() ? ByteBuffer.wrap(entry.layer().mropeAxis())
+            : RopeTableFile.invFreqBytes(entry.layer());
         if (!ByteBuffer.wrap(actual).equals(expected)) {
-          found.add("tensor " + info.name() + " differs from the re-derived frequencies");
+          found.add("tensor " + info.name() + " differs from the re-derived "
+              + (entry.isAxis() ? "axis map" : "frequencies"));
         }
         continue;
       }

@@ -269,11 +269,11 @@ public final class GroupWriter implements Serializable {
           digests.computeIfAbsent(target.contextLength(), length -> Sha256.newDigest());
         }
         tableDigests.add(digests);
-        byte[] prefix = tables.layerPrefix(layerSpec);
         for (int t = 0; t < n; t++) {
           if (outputs[t] != null) {
             try {
-              outputs[t].write(prefix);
+              // per target: the mrope axis map is not part of the table key, so files of one group may differ
+              outputs[t].write(tables.layerPrefix(targets.get(t).layers().get(layer)));
             } catch (IOException | RuntimeException e) {
               problems[t] = writeProblem(e);
               close(outputs, t);

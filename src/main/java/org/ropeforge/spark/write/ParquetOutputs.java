@@ -44,7 +44,8 @@ public final class ParquetOutputs {
       .add("precision", DataTypes.StringType, false)
       .add("config_sha256", DataTypes.StringType, false)
       .add("table_sha256", DataTypes.StringType, false)
-      .add("safetensors_path", DataTypes.StringType, true);
+      .add("safetensors_path", DataTypes.StringType, true)
+      .add("mrope_axis", DataTypes.createArrayType(DataTypes.ByteType, false), true);
 
   /** The partition column of the tables dataset in the content-addressed store. */
   static final String TABLE_KEY = "table_key";
@@ -111,9 +112,21 @@ public final class ParquetOutputs {
       }
       rows.add(RowFactory.create(t.modelId(), t.contextLength(), layer.layerType(), layer.ropeType(),
           layer.rotaryDim(), boxed, layer.attentionFactor(), layer.softmaxScale(), semantics, precision,
-          t.configSha256(), o.tableSha256().get(i), path));
+          t.configSha256(), o.tableSha256().get(i), path, boxedAxis(layer.mropeAxis())));
     }
     return rows;
+  }
+
+  /** The axis map as Spark wants an array column, or null for models without multimodal RoPE. */
+  private static Byte[] boxedAxis(byte[] axis) {
+    if (axis == null) {
+      return null;
+    }
+    Byte[] boxed = new Byte[axis.length];
+    for (int j = 0; j < axis.length; j++) {
+      boxed[j] = axis[j];
+    }
+    return boxed;
   }
 
   /**

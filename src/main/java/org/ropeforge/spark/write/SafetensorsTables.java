@@ -95,8 +95,12 @@ public final class SafetensorsTables implements TableWriting {
   @Override
   public byte[] layerPrefix(LayerRope layer) {
     ByteBuffer inv = RopeTableFile.invFreqBytes(layer);
-    byte[] bytes = new byte[inv.remaining()];
-    inv.get(bytes);
+    byte[] axis = layer.mropeAxis();
+    byte[] bytes = new byte[inv.remaining() + (axis == null ? 0 : axis.length)];
+    inv.get(bytes, 0, inv.remaining());
+    if (axis != null) {
+      System.arraycopy(axis, 0, bytes, bytes.length - axis.length, axis.length);
+    }
     return bytes;
   }
 
@@ -114,7 +118,7 @@ public final class SafetensorsTables implements TableWriting {
   public Rows rows(LayerRope layer, int part, CudaDevice gpu) {
     RopeTable table = RopeTable.of(layer, options());
     TablePart tablePart = options().layout().parts().get(part);
-    if (gpu != null) {
+    if (gpu != null && CudaTable.supports(options().layout())) {
       CudaTable cuda = CudaTable.of(gpu, table);
       return new Rows() {
         @Override

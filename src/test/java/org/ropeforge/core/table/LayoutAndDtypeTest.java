@@ -64,7 +64,7 @@ class LayoutAndDtypeTest {
     assertEquals(Layout.GPTJ, Layout.parse("GPTJ"));
     assertEquals(Dtype.BF16, Dtype.parse("bf16"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Layout.parse("llama"));
-    assertEquals("Unknown layout 'llama' (supported: half, neox, gptj, vllm)", e.getMessage());
+    assertEquals("Unknown layout 'llama' (supported: half, neox, gptj, vllm, pairs)", e.getMessage());
     IllegalArgumentException d = assertThrows(IllegalArgumentException.class, () -> Dtype.parse("fp8"));
     assertEquals("Unknown dtype 'fp8' (supported: f32, f16, bf16, f64)", d.getMessage());
   }
@@ -76,6 +76,7 @@ class LayoutAndDtypeTest {
       case NEOX -> source[i % half];
       case GPTJ -> source[i / 2];
       case VLLM -> i < half ? cos[i] : sin[i - half];
+      case PAIRS -> i % 2 == 0 ? cos[i / 2] : sin[i / 2];
     };
   }
 
