@@ -215,7 +215,8 @@ public final class RopeTableFile {
 
   /**
    * The name of this file in a content-addressed store: lower-case hex SHA-256 of the header's bytes followed by
-   * every layer's inverse frequencies as the raw bits of their doubles. The header holds everything else a row
+   * every layer's inverse frequencies as the raw bits of their doubles (and its multimodal axis map, where the
+   * file stores one). The header holds everything else a row
    * depends on (versions, semantics, precision, layout, dtype, length, rotary dims, attention factors, position
    * scale and offset, layer labels); the frequencies go in at full precision because the file stores them only
    * rounded to float32, and two tables may differ below that.
@@ -234,6 +235,12 @@ public final class RopeTableFile {
         bits.clear();
         bits.putLong(Double.doubleToRawLongBits(layer.invFreq(j)));
         digest.update(bits.array());
+      }
+      // The axis map is stored data too, and the header says only that it is there.
+      for (Entry entry : entries) {
+        if (entry.isAxis() && entry.layer() == layer) {
+          digest.update(layer.mropeAxis());
+        }
       }
     }
     return java.util.HexFormat.of().formatHex(digest.digest());
