@@ -40,8 +40,11 @@ import org.ropeforge.core.table.TablePart;
 public final class RopeTableFile {
   /** The {@code format} metadata value of every file. */
   public static final String FORMAT = "ropeforge-rope-table";
-  /** Bumped on any change to tensor names, shapes, order or metadata keys that a reader would notice. */
-  public static final String FORMAT_VERSION = "1";
+  /**
+   * Bumped on any change to tensor names, shapes, order or metadata keys that a reader would notice. 2: the
+   * multimodal {@code axis} tensor of mrope models.
+   */
+  public static final String FORMAT_VERSION = "2";
   /** The project version written into every file, from the build. */
   public static final String ROPEFORGE_VERSION = BuildInfo.VERSION;
 

@@ -45,7 +45,7 @@ class RopeTableFileTest {
 
     Map<String, String> expected = new LinkedHashMap<>();
     expected.put("format", "ropeforge-rope-table");
-    expected.put("format_version", "1");
+    expected.put("format_version", "2");
     expected.put("ropeforge_version", RopeTableFile.ROPEFORGE_VERSION);
     expected.put("model_id", "org/model");
     expected.put("context_length", "4096");

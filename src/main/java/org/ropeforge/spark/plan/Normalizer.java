@@ -19,6 +19,7 @@ import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.RopeConfigException;
+import org.ropeforge.format.RopeTableFile;
 import org.ropeforge.io.HadoopConf;
 import org.ropeforge.io.Sha256;
 
@@ -164,7 +165,9 @@ public final class Normalizer implements Serializable {
 
   /** Changes whenever any input of the outputs of (model, length) changes; re-runs compare it. */
   String fingerprint(String modelId, String configSha, long length) {
-    String text = String.join("\n", "ropeforge " + BuildInfo.VERSION, settings.fingerprintText(),
+    // The file format's version too: a run after a layout change must not take the old files for current.
+    String text = String.join("\n", "ropeforge " + BuildInfo.VERSION,
+        "format_version=" + RopeTableFile.FORMAT_VERSION, settings.fingerprintText(),
         "model_id=" + modelId, "config_sha256=" + configSha, "context_length=" + length);
     return Sha256.hex(text.getBytes(StandardCharsets.UTF_8));
   }
