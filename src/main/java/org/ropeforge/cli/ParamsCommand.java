@@ -126,16 +126,10 @@ public final class ParamsCommand {
         config = RopeResolver.parse(entry.modelId(), bytes);
         conformance = config.conformance();
         if (conformance.status() == ModelTypeConformance.Status.UNKNOWN) {
-          String what = conformance.modelType().isEmpty() ? "the config has no model_type"
-              : "model_type \"" + conformance.modelType() + "\" is not in the conformance table of transformers "
-                  + conformance.semanticsVersion();
           if (refuseUnknown) {
-            throw new RopeConfigException(entry.modelId(), "model_type",
-                conformance.modelType().isEmpty() ? null : '"' + conformance.modelType() + '"',
-                (conformance.modelType().isEmpty() ? "is missing: " : "= \"" + conformance.modelType() + "\": ")
-                    + what + ", and --unknown-model-types refuse is set");
+            throw conformance.refusal(entry.modelId());
           }
-          err.println("ropeforge params: warning: model '" + entry.modelId() + "': " + what
+          err.println("ropeforge params: warning: model '" + entry.modelId() + "': " + conformance.unknownReason()
               + "; resolved by the generic rules");
         }
         if (lengths.isEmpty()) {

@@ -25,7 +25,10 @@ public record ModelTypeConformance(String modelType, Status status, String seman
   private static final String RESOURCE = "conformance-model-types.txt";
   private static final Set<String> KNOWN = load();
 
-  /** KNOWN: in the conformance table (matched there, or refused by name there); UNKNOWN: resolved by the generic rules only. */
+  /**
+   * KNOWN: in the conformance table (matched there, or refused by name there); UNKNOWN: resolved by the generic
+   * rules only.
+   */
   public enum Status {
     KNOWN, UNKNOWN;
 
@@ -38,6 +41,20 @@ public record ModelTypeConformance(String modelType, Status status, String seman
   static ModelTypeConformance of(String modelType) {
     String type = modelType == null ? "" : modelType;
     return new ModelTypeConformance(type, KNOWN.contains(type) ? Status.KNOWN : Status.UNKNOWN, SEMANTICS_VERSION);
+  }
+
+  /** Why an unknown model type is unknown, for warnings and refusals alike. */
+  public String unknownReason() {
+    return modelType.isEmpty() ? "the config has no model_type"
+        : "model_type \"" + modelType + "\" is not in the conformance table of transformers " + semanticsVersion;
+  }
+
+  /** The refusal of an unknown model type when unknown model types are refused. */
+  public org.ropeforge.core.RopeConfigException refusal(String modelId) {
+    return new org.ropeforge.core.RopeConfigException(modelId, "model_type",
+        modelType.isEmpty() ? null : '"' + modelType + '"',
+        (modelType.isEmpty() ? "is missing: " : "= \"" + modelType + "\": ") + unknownReason()
+            + ", and --unknown-model-types refuse is set");
   }
 
   /** The model types of the conformance table, sorted. */

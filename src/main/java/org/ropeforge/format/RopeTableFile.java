@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.ropeforge.BuildInfo;
+import org.ropeforge.config.ModelTypeConformance;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.table.Dtype;
@@ -42,9 +43,10 @@ public final class RopeTableFile {
   public static final String FORMAT = "ropeforge-rope-table";
   /**
    * Bumped on any change to tensor names, shapes, order or metadata keys that a reader would notice. 2: the
-   * multimodal {@code axis} tensor of mrope models.
+   * multimodal {@code axis} tensor of mrope models. 3: {@code transformers_semantics} and
+   * {@code model_type_conformance}.
    */
-  public static final String FORMAT_VERSION = "2";
+  public static final String FORMAT_VERSION = "3";
   /** The project version written into every file, from the build. */
   public static final String ROPEFORGE_VERSION = BuildInfo.VERSION;
 
@@ -116,8 +118,17 @@ public final class RopeTableFile {
    *     length is out of range, or layer types are missing where the model has several
    */
   public static RopeTableFile plan(ResolvedRope rope, TableOptions options, String configSha256) {
+    return plan(rope, options, configSha256, null);
+  }
+
+  /**
+   * As {@link #plan(ResolvedRope, TableOptions, String)}, recording whether the model's type is in the
+   * conformance table ({@code known} or {@code unknown}; null records nothing) as {@code model_type_conformance}.
+   */
+  public static RopeTableFile plan(ResolvedRope rope, TableOptions options, String configSha256,
+      String modelTypeConformance) {
     Objects.requireNonNull(configSha256, "configSha256");
-    return plan(rope, options, configSha256, false);
+    return plan(rope, options, configSha256, modelTypeConformance, false);
   }
 
   /**
@@ -128,10 +139,11 @@ public final class RopeTableFile {
    * Its {@link #contentKey()} names the file.
    */
   public static RopeTableFile planShared(ResolvedRope rope, TableOptions options) {
-    return plan(rope, options, null, true);
+    return plan(rope, options, null, null, true);
   }
 
-  private static RopeTableFile plan(ResolvedRope rope, TableOptions options, String configSha256, boolean shared) {
+  private static RopeTableFile plan(ResolvedRope rope, TableOptions options, String configSha256,
+      String modelTypeConformance, boolean shared) {
     Objects.requireNonNull(rope, "rope");
     Objects.requireNonNull(options, "options");
     if (rope.precision() != options.precision()) {
@@ -153,11 +165,17 @@ public final class RopeTableFile {
     }
     metadata.put("context_length", Long.toString(rows));
     metadata.put("semantics", rope.semantics().cliName());
+    if (rope.semantics() == org.ropeforge.core.Semantics.TRANSFORMERS) {
+      metadata.put("transformers_semantics", ModelTypeConformance.SEMANTICS_VERSION);
+    }
     metadata.put("precision", rope.precision().cliName());
     metadata.put("layout", options.layout().cliName());
     metadata.put("dtype", options.dtype().cliName());
     if (!shared) {
       metadata.put("config_sha256", configSha256);
+      if (modelTypeConformance != null) {
+        metadata.put("model_type_conformance", modelTypeConformance);
+      }
     }
     List<String> layerTypes = new ArrayList<>();
     List<Safetensors.TensorSpec> specs = new ArrayList<>();

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
 import org.ropeforge.spark.plan.Store;
+import org.ropeforge.spark.plan.UnknownModelTypes;
 
 /**
  * The {@code precompute} command line: job options, plus {@code --conf key=value}, {@code --master} and
@@ -37,6 +38,9 @@ public record CommandLine(
           + " (default " + JobOptions.STORE_DEFAULT.cliName() + ")",
       "  --parquet-tables on|off     the per-position Parquet dataset (default on)",
       "  --overwrite                 rewrite outputs the previous manifest shows as current",
+      "  --unknown-model-types warn|refuse  a model_type outside the conformance table: resolve it by the"
+          + " generic rules with a warning, or refuse it (default "
+          + JobOptions.UNKNOWN_MODEL_TYPES_DEFAULT.cliName() + ")",
       "  --max-error-fraction F      exit 0 while error rows <= F of all rows (default 0)",
       "  --gpu                       compute tables on GPUs: the table stage asks Spark for them (not in local mode)",
       "  --gpu-task-amount A         GPUs per table task, a share (at most 1) or whole (default 1)",
@@ -51,6 +55,7 @@ public record CommandLine(
   private static final List<String> VALUED = List.of(JobOptions.CATALOG, JobOptions.OUT,
       JobOptions.CONTEXT_LENGTHS, JobOptions.PRECISION, JobOptions.SEMANTICS, JobOptions.LAYOUT,
       JobOptions.DTYPE, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION, JobOptions.STORE,
+      JobOptions.UNKNOWN_MODEL_TYPES,
       GpuOptions.TASK_AMOUNT, GpuOptions.EXECUTOR_AMOUNT, LeaseOptions.TIMEOUT);
 
   /** Options that are flags: present means on, {@code --flag=off} turns one off. */
@@ -138,7 +143,10 @@ public record CommandLine(
         flag(JobOptions.OVERWRITE, values.get(JobOptions.OVERWRITE), d.overwrite()),
         fraction == null ? d.maxErrorFraction() : parseFraction(fraction),
         values.containsKey(JobOptions.STORE) ? Store.parse(values.get(JobOptions.STORE), JobOptions.STORE)
-            : d.store());
+            : d.store(),
+        values.containsKey(JobOptions.UNKNOWN_MODEL_TYPES)
+            ? UnknownModelTypes.parse(values.get(JobOptions.UNKNOWN_MODEL_TYPES), JobOptions.UNKNOWN_MODEL_TYPES)
+            : d.unknownModelTypes());
   }
 
   /** The lease options, from the same sources and in the same order as {@link #jobOptions}. */

@@ -16,6 +16,7 @@ import org.ropeforge.core.table.Layout;
 import org.ropeforge.spark.plan.OutputFormat;
 import org.ropeforge.spark.plan.OutputSettings;
 import org.ropeforge.spark.plan.Store;
+import org.ropeforge.spark.plan.UnknownModelTypes;
 
 /**
  * The options of {@code precompute}. Each option has a key, used as {@code --key} on the command line and as
@@ -34,7 +35,8 @@ public record JobOptions(
     boolean parquetTables,
     boolean overwrite,
     double maxErrorFraction,
-    Store store)
+    Store store,
+    UnknownModelTypes unknownModelTypes)
     implements Serializable {
 
   /** Prefix of the option keys inside a Spark configuration or properties file. */
@@ -99,10 +101,15 @@ public record JobOptions(
 
   public static final Store STORE_DEFAULT = Store.PER_MODEL;
 
+  /** A model whose model_type is not in the conformance table: {@code warn} (resolve it) or {@code refuse}. */
+  public static final String UNKNOWN_MODEL_TYPES = "unknown-model-types";
+
+  public static final UnknownModelTypes UNKNOWN_MODEL_TYPES_DEFAULT = UnknownModelTypes.WARN;
+
   public static final JobOptions DEFAULTS =
       new JobOptions(CATALOG_DEFAULT, OUT_DEFAULT, CONTEXT_LENGTHS_DEFAULT, PRECISION_DEFAULT,
           SEMANTICS_DEFAULT, LAYOUT_DEFAULT, DTYPE_DEFAULT, FORMATS_DEFAULT, PARQUET_TABLES_DEFAULT,
-          OVERWRITE_DEFAULT, MAX_ERROR_FRACTION_DEFAULT, STORE_DEFAULT);
+          OVERWRITE_DEFAULT, MAX_ERROR_FRACTION_DEFAULT, STORE_DEFAULT, UNKNOWN_MODEL_TYPES_DEFAULT);
 
   /** Options of the default store, today's per-model layout. */
   public JobOptions(String catalog, String out, long[] contextLengths, Precision precision, Semantics semantics,
@@ -110,6 +117,14 @@ public record JobOptions(
       double maxErrorFraction) {
     this(catalog, out, contextLengths, precision, semantics, layout, dtype, formats, parquetTables, overwrite,
         maxErrorFraction, STORE_DEFAULT);
+  }
+
+  /** Options that resolve unknown model types with a warning, as by default. */
+  public JobOptions(String catalog, String out, long[] contextLengths, Precision precision, Semantics semantics,
+      Layout layout, Dtype dtype, Set<OutputFormat> formats, boolean parquetTables, boolean overwrite,
+      double maxErrorFraction, Store store) {
+    this(catalog, out, contextLengths, precision, semantics, layout, dtype, formats, parquetTables, overwrite,
+        maxErrorFraction, store, UNKNOWN_MODEL_TYPES_DEFAULT);
   }
 
   public JobOptions {
@@ -151,7 +166,7 @@ public record JobOptions(
   /** The same options with other catalog and output locations. */
   public JobOptions withLocations(String newCatalog, String newOut) {
     return new JobOptions(newCatalog, newOut, contextLengths, precision, semantics, layout, dtype, formats,
-        parquetTables, overwrite, maxErrorFraction, store);
+        parquetTables, overwrite, maxErrorFraction, store, unknownModelTypes);
   }
 
   /** The lengths for entries that name none, empty for each model's own. */
@@ -225,12 +240,13 @@ public record JobOptions(
         && parquetTables == other.parquetTables
         && overwrite == other.overwrite
         && Double.compare(maxErrorFraction, other.maxErrorFraction) == 0
-        && store == other.store;
+        && store == other.store
+        && unknownModelTypes == other.unknownModelTypes;
   }
 
   @Override
   public int hashCode() {
     return 31 * Objects.hash(catalog, out, precision, semantics, layout, dtype, formats, parquetTables,
-        overwrite, maxErrorFraction, store) + Arrays.hashCode(contextLengths);
+        overwrite, maxErrorFraction, store, unknownModelTypes) + Arrays.hashCode(contextLengths);
   }
 }

@@ -39,6 +39,7 @@ import org.ropeforge.spark.plan.Normalizer;
 import org.ropeforge.spark.plan.OutputSettings;
 import org.ropeforge.spark.plan.Problem;
 import org.ropeforge.spark.plan.Target;
+import org.ropeforge.spark.plan.UnknownModelTypes;
 import org.ropeforge.spark.write.GroupWriter;
 import org.ropeforge.spark.write.ParquetOutputs;
 import org.ropeforge.spark.write.PlannedOutput;
@@ -144,7 +145,8 @@ public final class PrecomputeJob {
     LongAccumulator planned = spark.sparkContext().longAccumulator("ropeforge outputs planned");
     LongAccumulator failed = spark.sparkContext().longAccumulator("ropeforge error rows");
     LongAccumulator specs = spark.sparkContext().longAccumulator("ropeforge distinct table specs");
-    Normalizer normalizer = new Normalizer(conf, settings, options.defaultContextLengths());
+    Normalizer normalizer = new Normalizer(conf, settings, options.defaultContextLengths(),
+        options.unknownModelTypes() == UnknownModelTypes.REFUSE);
     int slices = Math.max(jsc.defaultParallelism(), (entries.size() + ENTRIES_PER_TASK - 1) / ENTRIES_PER_TASK);
     JavaRDD<Target> targets = jsc.parallelize(entries, Math.max(1, Math.min(slices, entries.size())))
         .flatMap(entry -> {

@@ -45,11 +45,12 @@ class RopeTableFileTest {
 
     Map<String, String> expected = new LinkedHashMap<>();
     expected.put("format", "ropeforge-rope-table");
-    expected.put("format_version", "2");
+    expected.put("format_version", "3");
     expected.put("ropeforge_version", RopeTableFile.ROPEFORGE_VERSION);
     expected.put("model_id", "org/model");
     expected.put("context_length", "4096");
     expected.put("semantics", "transformers");
+    expected.put("transformers_semantics", "5.17");
     expected.put("precision", "exact");
     expected.put("layout", "neox");
     expected.put("dtype", "f32");

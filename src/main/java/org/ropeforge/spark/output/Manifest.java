@@ -15,9 +15,10 @@ import org.ropeforge.spark.plan.Target;
  * {@code manifest.jsonl}, its one writer ({@link #toJson}) and its one reader ({@link #parse}): one JSON object
  * per (model_id, context_length), in that order. Fields, always in this order: model_id, context_length (null
  * when the config could not be read), status (ok | skipped | error), config, config_sha256, input_sha256, files
- * [{path, bytes, sha256}], tables [{layer_type, sha256, device, gpu}], error {field, value, message} (error rows
- * only). A table's device is where it was computed ({@code cpu}, {@code cuda:<address>}, or
- * {@code cuda:<address>+cpu} when the CPU finished what the GPU began); gpu is the GPU address Spark assigned to
+ * [{path, bytes, sha256}], tables [{layer_type, sha256, device, gpu}], model_type_conformance ({@code known} or
+ * {@code unknown}: whether the config's model_type is in the conformance table; rows whose config was read),
+ * error {field, value, message} (error rows only). A table's device is where it was computed ({@code cpu},
+ * {@code cuda:<address>}, or {@code cuda:<address>+cpu} when the CPU finished what the GPU began); gpu is the GPU address Spark assigned to
  * the task, or null. Both are absent where unknown (lines of older manifests carried over).
  */
 public final class Manifest {
@@ -56,6 +57,9 @@ public final class Manifest {
         table.put("device", outcome.tableDevices().get(i));
         table.put("gpu", outcome.gpu());
       }
+    }
+    if (target.modelTypeConformance() != null) {
+      node.put("model_type_conformance", target.modelTypeConformance());
     }
     if (outcome.error() != null) {
       node.putObject("error")

@@ -15,6 +15,7 @@ import org.ropeforge.config.CatalogEntry;
 import org.ropeforge.config.CatalogManifest;
 import org.ropeforge.config.ConfigBytes;
 import org.ropeforge.config.ModelConfig;
+import org.ropeforge.config.ModelTypeConformance;
 import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.ResolvedRope;
@@ -33,14 +34,25 @@ public final class Normalizer implements Serializable {
   private final HadoopConf conf;
   private final OutputSettings settings;
   private final List<Long> defaultContextLengths;
+  private final boolean refuseUnknownModelTypes;
 
   /**
    * @param defaultContextLengths lengths for entries that name none; empty for each model's own
    */
   public Normalizer(HadoopConf conf, OutputSettings settings, List<Long> defaultContextLengths) {
+    this(conf, settings, defaultContextLengths, false);
+  }
+
+  /**
+   * @param refuseUnknownModelTypes refuse a model whose model_type is not in the conformance table, instead of
+   *     resolving it by the generic rules with a warning
+   */
+  public Normalizer(HadoopConf conf, OutputSettings settings, List<Long> defaultContextLengths,
+      boolean refuseUnknownModelTypes) {
     this.conf = conf;
     this.settings = settings;
     this.defaultContextLengths = List.copyOf(defaultContextLengths);
+    this.refuseUnknownModelTypes = refuseUnknownModelTypes;
   }
 
   private RopeResolver.Options resolverOptions() {
@@ -67,13 +79,31 @@ public final class Normalizer implements Serializable {
     }
     ModelConfig config = null;
     List<Long> lengths;
+    ModelTypeConformance conformance;
     try {
       lengths = !entry.contextLengths().isEmpty() ? entry.contextLengths()
           : !defaultContextLengths.isEmpty() ? defaultContextLengths
           : null;
-      if (lengths == null) {
+      conformance = CONFORMANCE.get(bytes.sha256());
+      if (lengths == null || conformance == null) {
         config = RopeResolver.parse(entry.modelId(), bytes);
-        lengths = config.defaultContextLengths();
+        conformance = config.conformance();
+        if (CONFORMANCE.size() >= RESOLVED_CAPACITY) {
+          CONFORMANCE.clear();
+        }
+        CONFORMANCE.put(bytes.sha256(), conformance);
+        if (lengths == null) {
+          lengths = config.defaultContextLengths();
+        }
+      }
+      if (conformance.status() == ModelTypeConformance.Status.UNKNOWN) {
+        if (refuseUnknownModelTypes) {
+          throw conformance.refusal(entry.modelId());
+        }
+        if (WARNED.add(conformance.modelType()) && WARNED.size() < 1_000) {
+          LOG.warn("{} (first seen for model '{}'); resolved by the generic rules", conformance.unknownReason(),
+              Problem.printable(entry.modelId()));
+        }
       }
     } catch (RopeConfigException e) {
       return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
@@ -87,7 +117,7 @@ public final class Normalizer implements Serializable {
       List<LayerRope> known = RESOLVED.get(cacheKey(bytes.sha256(), length));
       if (known != null) {
         targets.add(new Target(entry.modelId(), length, entry.config(), bytes.sha256(),
-            fingerprint(entry.modelId(), bytes.sha256(), length), known, null));
+            fingerprint(entry.modelId(), bytes.sha256(), length), known, null, conformance.status().label()));
         continue;
       }
       if (config == null) {
@@ -101,7 +131,7 @@ public final class Normalizer implements Serializable {
               Problem.of("", null, "Cannot parse config", e)));
         }
       }
-      Target target = resolve(entry, config, bytes.sha256(), length);
+      Target target = resolve(entry, config, bytes.sha256(), length, conformance.status().label());
       if (target.ok()) {
         remember(cacheKey(bytes.sha256(), length), target.layers());
       }
@@ -124,6 +154,14 @@ public final class Normalizer implements Serializable {
    */
   private static final Map<String, List<LayerRope>> RESOLVED = new ConcurrentHashMap<>();
 
+  /** The model type's conformance, by config hash; bounded with {@link #RESOLVED}. */
+  private static final Map<String, ModelTypeConformance> CONFORMANCE = new ConcurrentHashMap<>();
+
+  /** Unknown model types already warned about on this executor: one line each, not one per model. */
+  private static final java.util.Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Normalizer.class);
+
   /** Distinct configs kept at most; beyond it the cache starts afresh rather than grow with the catalog. */
   static final int RESOLVED_CAPACITY = 4096;
 
@@ -134,6 +172,7 @@ public final class Normalizer implements Serializable {
   private static void remember(String key, List<LayerRope> layers) {
     if (RESOLVED.size() >= RESOLVED_CAPACITY) {
       RESOLVED.clear();
+      CONFORMANCE.clear();
     }
     RESOLVED.put(key, layers);
   }
@@ -146,7 +185,8 @@ public final class Normalizer implements Serializable {
     return normalize(CatalogEntry.of(modelId, configUri, List.of(contextLength))).get(0);
   }
 
-  private Target resolve(CatalogEntry entry, ModelConfig config, String configSha, long length) {
+  private Target resolve(CatalogEntry entry, ModelConfig config, String configSha, long length,
+      String conformance) {
     try {
       String lengthProblem = CatalogManifest.contextLengthProblem(length);
       if (lengthProblem != null) {
@@ -154,7 +194,7 @@ public final class Normalizer implements Serializable {
       }
       ResolvedRope resolved = RopeResolver.resolve(config, length, resolverOptions());
       return new Target(entry.modelId(), length, entry.config(), configSha,
-          fingerprint(entry.modelId(), configSha, length), resolved.layers(), null);
+          fingerprint(entry.modelId(), configSha, length), resolved.layers(), null, conformance);
     } catch (RopeConfigException e) {
       return Target.failed(entry.modelId(), entry.config(), length, configSha, Problem.of(e));
     } catch (RuntimeException e) {

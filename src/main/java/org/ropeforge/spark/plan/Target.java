@@ -14,6 +14,8 @@ import org.ropeforge.core.LayerRope;
  * @param inputSha256 fingerprint of everything that decides the outputs (config, settings, version)
  * @param layers resolved layers in the model's order, with their labels; empty on error
  * @param error the problem, or null
+ * @param modelTypeConformance {@code known} or {@code unknown}: whether the config's model_type is in the
+ *     conformance table (see {@code config.ModelTypeConformance}); null where the config was not read
  */
 public record Target(
     String modelId,
@@ -22,7 +24,8 @@ public record Target(
     String configSha256,
     String inputSha256,
     List<LayerRope> layers,
-    Problem error)
+    Problem error,
+    String modelTypeConformance)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
@@ -30,6 +33,12 @@ public record Target(
 
   public Target {
     layers = List.copyOf(layers);
+  }
+
+  /** A target whose model type's conformance is not recorded. */
+  public Target(String modelId, long contextLength, String configUri, String configSha256, String inputSha256,
+      List<LayerRope> layers, Problem error) {
+    this(modelId, contextLength, configUri, configSha256, inputSha256, layers, error, null);
   }
 
   static Target failed(String modelId, String configUri, long contextLength, String configSha256,

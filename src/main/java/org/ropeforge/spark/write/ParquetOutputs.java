@@ -45,7 +45,9 @@ public final class ParquetOutputs {
       .add("config_sha256", DataTypes.StringType, false)
       .add("table_sha256", DataTypes.StringType, false)
       .add("safetensors_path", DataTypes.StringType, true)
-      .add("mrope_axis", DataTypes.createArrayType(DataTypes.ByteType, false), true);
+      .add("mrope_axis", DataTypes.createArrayType(DataTypes.ByteType, false), true)
+      .add("model_type_conformance", DataTypes.StringType, true)
+      .add("transformers_semantics", DataTypes.StringType, true);
 
   /** The partition column of the tables dataset in the content-addressed store. */
   static final String TABLE_KEY = "table_key";
@@ -103,6 +105,9 @@ public final class ParquetOutputs {
     List<Row> rows = new ArrayList<>(t.layers().size());
     // The file this (model, length) points to, in either store; none without the safetensors format.
     String path = safetensors && !o.files().isEmpty() ? o.files().get(0).path() : null;
+    // Which transformers version's rules resolved the row, where transformers' semantics were applied.
+    String transformersSemantics = semantics.equals(org.ropeforge.core.Semantics.TRANSFORMERS.cliName())
+        ? org.ropeforge.config.ModelTypeConformance.SEMANTICS_VERSION : null;
     for (int i = 0; i < t.layers().size(); i++) {
       LayerRope layer = t.layers().get(i);
       double[] inv = layer.invFreq();
@@ -112,7 +117,8 @@ public final class ParquetOutputs {
       }
       rows.add(RowFactory.create(t.modelId(), t.contextLength(), layer.layerType(), layer.ropeType(),
           layer.rotaryDim(), boxed, layer.attentionFactor(), layer.softmaxScale(), semantics, precision,
-          t.configSha256(), o.tableSha256().get(i), path, boxedAxis(layer.mropeAxis())));
+          t.configSha256(), o.tableSha256().get(i), path, boxedAxis(layer.mropeAxis()), t.modelTypeConformance(),
+          transformersSemantics));
     }
     return rows;
   }

@@ -49,7 +49,7 @@ public final class SafetensorsTables implements TableWriting {
 
   /** The file of {@code target} as this format lays it out: header, tensors and their offsets. */
   public RopeTableFile plan(Target target) {
-    return RopeTableFile.plan(rope(target), options(), target.configSha256());
+    return RopeTableFile.plan(rope(target), options(), target.configSha256(), target.modelTypeConformance());
   }
 
   /** The table file of {@code target} in the content-addressed store. */
