@@ -30,9 +30,9 @@ import org.ropeforge.core.Semantics;
  * resolves to the parameters of that config.json: the same rotary dim, default context lengths and attention
  * factor, and inv_freq within the precision's bound, under every semantics that reads the normalised config.
  */
-class GgufConfigTest {
-  static final Path GGUF = Path.of("src/test/resources/gguf");
-  static final Path CONFIGS = Path.of("src/test/resources/golden/configs");
+public class GgufConfigTest {
+  public static final Path GGUF = Path.of("src/test/resources/gguf");
+  public static final Path CONFIGS = Path.of("src/test/resources/golden/configs");
   private static final ObjectMapper JSON = new ObjectMapper();
   /** float32 keeps 24 significant bits: a value stored as float32 is within this relative distance of it. */
   static final double FLOAT32_STORAGE = 0x1p-24;
@@ -102,7 +102,7 @@ class GgufConfigTest {
    * exactly); else the float32 rounding of the stored factors (for factors the converter computes in float32,
    * once per rounding of that computation). Torch precision: in fp32 ulps of the value.
    */
-  static double invFreqBound(JsonNode config, Precision precision) {
+  public static double invFreqBound(JsonNode config, Precision precision) {
     JsonNode scaling = config.path("rope_scaling");
     String type = scaling.path("rope_type").asText(scaling.path("type").asText(""));
     boolean computedInFloat32 = type.equals("llama3");
