@@ -14,6 +14,7 @@ import java.util.List;
 import org.ropeforge.config.CatalogEntry;
 import org.ropeforge.config.CatalogManifest;
 import org.ropeforge.config.ConfigBytes;
+import org.ropeforge.format.GgufConfig;
 import org.ropeforge.config.ModelConfig;
 import org.ropeforge.config.ModelTypeConformance;
 import org.ropeforge.config.RopeResolver;
@@ -88,7 +89,9 @@ public final class ParamsCommand {
       if (cli.has("--config")) {
         Path config = Path.of(cli.get("--config", null));
         String name = config.getFileName().toString();
-        entries.add(CatalogEntry.of(name.endsWith(".json") ? name.substring(0, name.length() - 5) : name,
+        String stem = name.endsWith(".json") ? name.substring(0, name.length() - 5)
+            : GgufConfig.isGguf(name) ? name.substring(0, name.length() - GgufConfig.EXTENSION.length()) : name;
+        entries.add(CatalogEntry.of(stem,
             config.toString(), List.of()));
         manifestDir = Path.of("");
       } else {
@@ -171,6 +174,13 @@ public final class ParamsCommand {
       }
     } catch (IllegalArgumentException e) {
       throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
+    }
+    if (GgufConfig.isGguf(ref)) {
+      try {
+        return GgufConfig.read(entry.modelId(), path).bytes();
+      } catch (IOException e) {
+        throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
+      }
     }
     try (InputStream in = Files.newInputStream(path)) {
       return ConfigBytes.read(in, Files.size(path)).bytes();

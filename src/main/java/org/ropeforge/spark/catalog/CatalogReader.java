@@ -15,6 +15,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.ropeforge.config.CatalogEntry;
 import org.ropeforge.config.CatalogManifest;
+import org.ropeforge.format.GgufConfig;
 import org.ropeforge.io.HadoopConf;
 
 /**
@@ -54,6 +55,14 @@ public final class CatalogReader {
     while (files.hasNext()) {
       LocatedFileStatus file = files.next();
       Path path = file.getPath();
+      if (file.isFile() && GgufConfig.isGguf(path.getName())) {
+        // A GGUF file is a model of its own: its id is its path below the root without the extension.
+        String full = path.toUri().getPath();
+        String relative = full.startsWith(rootText) ? full.substring(rootText.length()) : full;
+        entries.add(CatalogEntry.of(relative.substring(0, relative.length() - GgufConfig.EXTENSION.length()),
+            path.toString(), List.of()));
+        continue;
+      }
       if (!file.isFile() || !path.getName().equals(CONFIG_FILE)) {
         continue;
       }

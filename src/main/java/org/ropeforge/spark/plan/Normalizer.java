@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.ropeforge.BuildInfo;
@@ -20,6 +21,8 @@ import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.RopeConfigException;
+import org.ropeforge.format.GgufConfig;
+import org.ropeforge.format.GgufFile;
 import org.ropeforge.format.RopeTableFile;
 import org.ropeforge.io.HadoopConf;
 import org.ropeforge.io.Sha256;
@@ -72,7 +75,9 @@ public final class Normalizer implements Serializable {
     }
     ConfigBytes bytes;
     try {
-      bytes = read(entry.config());
+      bytes = read(entry.modelId(), entry.config());
+    } catch (RopeConfigException e) {
+      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, null, Problem.of(e)));
     } catch (IOException | RuntimeException e) {
       return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, null,
           Problem.of("config", entry.config(), "Cannot read config", e)));
@@ -212,10 +217,26 @@ public final class Normalizer implements Serializable {
     return Sha256.hex(text.getBytes(StandardCharsets.UTF_8));
   }
 
-  private ConfigBytes read(String uri) throws IOException {
+  /** The config's bytes; for a GGUF file, the config derived from its header, which is all that is read of it. */
+  private ConfigBytes read(String modelId, String uri) throws IOException {
     Path path = new Path(uri);
     FileSystem fs = conf.fileSystem(path);
     long listed = fs.getFileStatus(path).getLen();
+    if (GgufConfig.isGguf(uri)) {
+      try (FSDataInputStream in = fs.open(path)) {
+        return GgufConfig.read(modelId, new GgufFile.Source() {
+          @Override
+          public long size() {
+            return listed;
+          }
+
+          @Override
+          public void readFully(long position, byte[] buffer, int offset, int length) throws IOException {
+            in.readFully(position, buffer, offset, length);
+          }
+        });
+      }
+    }
     try (InputStream in = fs.open(path)) {
       return ConfigBytes.read(in, listed);
     }

@@ -1,0 +1,304 @@
+package org.ropeforge.format;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.ropeforge.config.ConfigBytes;
+import org.ropeforge.core.RopeConfigException;
+
+/**
+ * A GGUF file's RoPE facts as the config.json they come from: the GGUF metadata and rope tensors, mapped back to
+ * the HuggingFace fields that llama.cpp's converter reads them from, so that a GGUF model resolves through the
+ * same normalisation, variants and semantics as its config.json. The derived config is what a GGUF entry's
+ * {@code config_sha256} hashes: it holds every fact of the file that the tables depend on, and nothing else.
+ *
+ * <p>Only architectures whose converter mapping is known are read; anything GGUF cannot express as a config, or
+ * expresses ambiguously, is refused by name with a {@link RopeConfigException} whose field is the GGUF key.
+ */
+public final class GgufConfig {
+  public static final String EXTENSION = ".gguf";
+  public static final String ROPE_FREQS = "rope_freqs.weight";
+  public static final String ROPE_FACTORS_LONG = "rope_factors_long.weight";
+  public static final String ROPE_FACTORS_SHORT = "rope_factors_short.weight";
+
+  /** GGUF architecture to the HF model_type whose config the converter reads for it. */
+  private static final Map<String, String> MODEL_TYPES = Map.of(
+      "llama", "llama", "qwen2", "qwen2", "qwen3", "qwen3", "phi3", "phi3");
+
+  /** The {@code <arch>.rope.*} keys mapped; any other rope key is something the mapping would drop. */
+  private static final Set<String> ROPE_KEYS = Set.of("rope.freq_base", "rope.dimension_count",
+      "rope.scaling.type", "rope.scaling.factor", "rope.scaling.original_context_length",
+      "rope.scaling.attn_factor", "rope.scaling.yarn_beta_fast", "rope.scaling.yarn_beta_slow");
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private GgufConfig() {}
+
+  /** Whether a catalog location names a GGUF file. */
+  public static boolean isGguf(String location) {
+    return location.toLowerCase(Locale.ROOT).endsWith(EXTENSION);
+  }
+
+  /** The derived config of the GGUF file at {@code path}. */
+  public static ConfigBytes read(String modelId, Path path) throws IOException {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      return read(modelId, GgufFile.Source.of(channel));
+    }
+  }
+
+  /**
+   * The derived config of the GGUF file in {@code source}. A malformed file or one the mapping refuses is a
+   * {@link RopeConfigException} naming the model, the GGUF field and the rule; an IOException is the source's.
+   */
+  public static ConfigBytes read(String modelId, GgufFile.Source source) throws IOException {
+    GgufFile file;
+    try {
+      file = GgufFile.read(source, Set.of(ROPE_FREQS, ROPE_FACTORS_LONG, ROPE_FACTORS_SHORT));
+    } catch (GgufFormatException e) {
+      throw new RopeConfigException(modelId, e.field(), e.value(), e.rule() + " (GGUF header)");
+    }
+    return ConfigBytes.of(derive(modelId, file));
+  }
+
+  /** The config.json bytes whose resolution the GGUF file's facts give. */
+  static byte[] derive(String modelId, GgufFile file) throws IOException {
+    Facts facts = new Facts(modelId, file);
+    String arch = facts.requireString("general.architecture");
+    String modelType = MODEL_TYPES.get(arch);
+    if (modelType == null) {
+      throw new RopeConfigException(modelId, "general.architecture", arch, "= \"" + arch + "\" is not an "
+          + "architecture whose GGUF RoPE keys ropeforge maps (" + String.join(", ", MODEL_TYPES.keySet().stream()
+          .sorted().toList()) + "); refused rather than guessed");
+    }
+    String p = arch + ".";
+    for (String key : file.metadata().keySet()) {
+      if (key.startsWith(p + "rope.") && !ROPE_KEYS.contains(key.substring(p.length()))) {
+        throw new RopeConfigException(modelId, key, String.valueOf(file.metadata().get(key)),
+            "is a RoPE key that ropeforge does not map to a config; refused rather than dropped");
+      }
+    }
+    ObjectNode config = JSON.createObjectNode();
+    config.put("model_type", modelType);
+    long hidden = facts.requireCount(p + "embedding_length");
+    long heads = facts.requireCount(p + "attention.head_count");
+    config.put("hidden_size", hidden);
+    config.put("num_attention_heads", heads);
+    Long keyLength = facts.optCount(p + "attention.key_length");
+    long headDim = keyLength != null ? keyLength : hidden / heads;
+    if (keyLength != null) {
+      config.put("head_dim", keyLength);
+    }
+    config.put("max_position_embeddings", facts.requireCount(p + "context_length"));
+    Double base = facts.optFloat(p + "rope.freq_base");
+    if (base != null) {
+      config.put("rope_theta", base);
+    }
+    Long ropeDims = facts.optCount(p + "rope.dimension_count");
+    if (ropeDims != null && ropeDims != headDim) {
+      throw new RopeConfigException(modelId, p + "rope.dimension_count", Long.toString(ropeDims),
+          "= " + ropeDims + " differs from the head dimension " + headDim + ": a partial rotary dimension is not "
+              + "mapped for GGUF, since transformers and llama.cpp do not agree on it for these architectures");
+    }
+    float[] freqs = file.tensorData(ROPE_FREQS);
+    float[] longFactors = file.tensorData(ROPE_FACTORS_LONG);
+    float[] shortFactors = file.tensorData(ROPE_FACTORS_SHORT);
+    String type = facts.optString(p + "rope.scaling.type");
+    Double factor = facts.optFloat(p + "rope.scaling.factor");
+    Long original = facts.optCount(p + "rope.scaling.original_context_length");
+    Double attnFactor = facts.optFloat(p + "rope.scaling.attn_factor");
+    boolean longrope = longFactors != null || shortFactors != null || "longrope".equals(type);
+    if (freqs != null && (type != null && !type.equals("none") || longrope)) {
+      throw new RopeConfigException(modelId, ROPE_FREQS, null, "is given together with "
+          + (longrope ? "longrope factors" : p + "rope.scaling.type = \"" + type + "\"")
+          + "; which of them llama.cpp applies is ambiguous, so the file is refused");
+    }
+    ObjectNode scaling = JSON.createObjectNode();
+    int half = (int) (headDim / 2);
+    if (longrope) {
+      if (longFactors == null || shortFactors == null) {
+        throw new RopeConfigException(modelId, longFactors == null ? ROPE_FACTORS_LONG : ROPE_FACTORS_SHORT, null,
+            "is missing: longrope needs both rope_factors_long and rope_factors_short");
+      }
+      checkLength(modelId, ROPE_FACTORS_LONG, longFactors, half);
+      checkLength(modelId, ROPE_FACTORS_SHORT, shortFactors, half);
+      if (original == null) {
+        throw new RopeConfigException(modelId, p + "rope.scaling.original_context_length", null,
+            "is required by longrope factors but missing");
+      }
+      scaling.put("rope_type", "longrope");
+      scaling.set("long_factor", floats(longFactors));
+      scaling.set("short_factor", floats(shortFactors));
+      config.put("original_max_position_embeddings", original);
+      if (attnFactor != null) {
+        // The converter stores sqrt(1 + ln(s)/ln(original)) as float32; the config's own formula gives the value
+        // in double. A value that is not that formula is an explicit attention factor.
+        double scale = (double) config.get("max_position_embeddings").longValue() / original;
+        double formula = scale > 1 ? Math.sqrt(1 + Math.log(scale) / Math.log(original)) : 1.0;
+        if ((float) formula != attnFactor.floatValue()) {
+          scaling.put("attention_factor", attnFactor);
+        }
+      }
+    } else if (freqs != null) {
+      checkLength(modelId, ROPE_FREQS, freqs, half);
+      // llama.cpp divides each frequency by its rope_freqs value (how the converter stores llama3); transformers'
+      // longrope with equal short and long factors and attention factor 1 is that same formula.
+      scaling.put("rope_type", "longrope");
+      scaling.set("long_factor", floats(freqs));
+      scaling.set("short_factor", floats(freqs));
+      scaling.put("attention_factor", 1.0);
+      config.put("original_max_position_embeddings", config.get("max_position_embeddings").longValue());
+      refuseUnused(modelId, p, factor, original, attnFactor, "rope_freqs");
+    } else if (type == null || type.equals("none")) {
+      if (factor != null && factor != 1.0) {
+        throw new RopeConfigException(modelId, p + "rope.scaling.factor", factor.toString(),
+            "= " + factor + " is given without a scaling type; whether it is linear is ambiguous");
+      }
+      refuseUnused(modelId, p, null, original, attnFactor, "no scaling type");
+    } else if (type.equals("linear")) {
+      scaling.put("rope_type", "linear");
+      scaling.put("factor", facts.requireFloat(p + "rope.scaling.factor"));
+      refuseUnused(modelId, p, null, original, attnFactor, "linear scaling");
+    } else if (type.equals("yarn")) {
+      scaling.put("rope_type", "yarn");
+      scaling.put("factor", facts.requireFloat(p + "rope.scaling.factor"));
+      scaling.put("original_max_position_embeddings", facts.requireCount(p + "rope.scaling.original_context_length"));
+      Double betaFast = facts.optFloat(p + "rope.scaling.yarn_beta_fast");
+      Double betaSlow = facts.optFloat(p + "rope.scaling.yarn_beta_slow");
+      if (betaFast != null) {
+        scaling.put("beta_fast", betaFast);
+      }
+      if (betaSlow != null) {
+        scaling.put("beta_slow", betaSlow);
+      }
+      if (attnFactor != null) {
+        throw new RopeConfigException(modelId, p + "rope.scaling.attn_factor", attnFactor.toString(),
+            "with yarn scaling is not mapped: the converter writes it from different config fields per model");
+      }
+    } else {
+      throw new RopeConfigException(modelId, p + "rope.scaling.type", '"' + type + '"',
+          "= \"" + type + "\" is not a scaling type ropeforge maps from GGUF (none, linear, yarn, longrope)");
+    }
+    if (!scaling.isEmpty()) {
+      config.set("rope_scaling", scaling);
+    }
+    return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+  }
+
+  private static void refuseUnused(String modelId, String p, Double factor, Long original, Double attnFactor,
+      String with) {
+    String key = factor != null ? "rope.scaling.factor" : original != null ? "rope.scaling.original_context_length"
+        : attnFactor != null ? "rope.scaling.attn_factor" : null;
+    if (key != null) {
+      Object value = factor != null ? factor : original != null ? original : attnFactor;
+      throw new RopeConfigException(modelId, p + key, String.valueOf(value),
+          "is given with " + with + ", which does not use it; what it was meant to change is ambiguous");
+    }
+  }
+
+  private static void checkLength(String modelId, String tensor, float[] values, int half) {
+    if (values.length != half) {
+      throw new RopeConfigException(modelId, tensor, values.length + " values",
+          "has " + values.length + " values, head_dim/2 is " + half);
+    }
+  }
+
+  /** Float32 values widened exactly: a float32 in the file denotes itself, whatever decimal it came from. */
+  private static ArrayNode floats(float[] values) {
+    ArrayNode array = JSON.createArrayNode();
+    for (float v : values) {
+      array.add((double) v);
+    }
+    return array;
+  }
+
+  /** Typed access to the metadata; a value of the wrong type is refused by its key. */
+  private record Facts(String modelId, GgufFile file) {
+    String requireString(String key) {
+      String v = optString(key);
+      if (v == null) {
+        throw new RopeConfigException(modelId, key, null, "is required but missing");
+      }
+      return v;
+    }
+
+    String optString(String key) {
+      Object v = file.metadata().get(key);
+      if (v == null && !file.metadata().containsKey(key)) {
+        return null;
+      }
+      if (!(v instanceof String s)) {
+        throw wrongType(key, "a string");
+      }
+      return s;
+    }
+
+    long requireCount(String key) {
+      Long v = optCount(key);
+      if (v == null) {
+        throw new RopeConfigException(modelId, key, null, "is required but missing");
+      }
+      return v;
+    }
+
+    /** A positive whole number of an unsigned integer type, at most 2^31. */
+    Long optCount(String key) {
+      Object v = file.metadata().get(key);
+      if (v == null) {
+        return null;
+      }
+      String type = file.metadataType(key);
+      if (!(v instanceof Long n) || !type.startsWith("uint")) {
+        throw wrongType(key, "an unsigned integer (a per-layer array is not mapped)");
+      }
+      if (n < 1 || n > (1L << 31)) {
+        throw new RopeConfigException(modelId, key, n.toString(), "= " + n + " must be between 1 and 2^31");
+      }
+      return n;
+    }
+
+    double requireFloat(String key) {
+      Double v = optFloat(key);
+      if (v == null) {
+        throw new RopeConfigException(modelId, key, null, "is required but missing");
+      }
+      return v;
+    }
+
+    /** A finite positive float32 or float64. */
+    Double optFloat(String key) {
+      Object v = file.metadata().get(key);
+      if (v == null) {
+        return null;
+      }
+      if (!(v instanceof Double d)) {
+        throw wrongType(key, "a float");
+      }
+      if (!(d > 0) || d.isInfinite()) {
+        throw new RopeConfigException(modelId, key, d.toString(), "= " + d + " must be a finite number > 0");
+      }
+      return d;
+    }
+
+    private RopeConfigException wrongType(String key, String expected) {
+      return new RopeConfigException(modelId, key, String.valueOf(file.metadata().get(key)),
+          "is of GGUF type " + file.metadataType(key) + ", must be " + expected);
+    }
+  }
+
+  /** For tests: the derived config as text. */
+  static String deriveText(String modelId, GgufFile file) throws IOException {
+    return new String(derive(modelId, file), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  static List<String> mappedArchitectures() {
+    return MODEL_TYPES.keySet().stream().sorted().toList();
+  }
+}

@@ -1,0 +1,139 @@
+package org.ropeforge.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.ropeforge.core.Precision;
+import org.ropeforge.core.Semantics;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.core.table.Layout;
+import org.ropeforge.format.GgufConfigTest;
+import org.ropeforge.spark.plan.OutputFormat;
+import org.ropeforge.spark.write.SafetensorsTables;
+
+/**
+ * The job over catalogs that mix GGUF files and config.json files: a folder tree holding a folder of GGUF files,
+ * the same models' config.json folders and a forged GGUF, and a manifest naming a GGUF file and a config.json.
+ * Each GGUF model's Parquet parameters match its config.json model's; the forged file is one error row.
+ */
+class GgufJobTest {
+  @TempDir Path dir;
+
+  private final SparkSession spark = SharedSpark.session();
+
+  private int run(Path catalog, Path out, ByteArrayOutputStream err) {
+    JobOptions options = new JobOptions(catalog.toString(), out.toString(), null, Precision.EXACT,
+        Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32, Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), false,
+        false, 0.0);
+    return PrecomputeMain.runJob(spark, options, SafetensorsTables.FACTORY,
+        new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private static Map<String, String> sources() throws Exception {
+    JsonNode node = TestJson.JSON.readTree(GgufConfigTest.GGUF.resolve("sources.json").toFile());
+    Map<String, String> sources = new HashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      sources.put(e.getKey(), e.getValue().textValue());
+    }
+    return sources;
+  }
+
+  @Test
+  void aFolderTreeOfGgufAndConfigJsonGivesTheSameParameters() throws Exception {
+    Path tree = dir.resolve("tree");
+    Map<String, String> sources = sources();
+    for (Map.Entry<String, String> e : sources.entrySet()) {
+      Files.createDirectories(tree.resolve("gguf"));
+      Files.copy(GgufConfigTest.GGUF.resolve(e.getKey() + ".gguf"), tree.resolve("gguf/" + e.getKey() + ".gguf"));
+      Files.createDirectories(tree.resolve("hf/" + e.getKey()));
+      Files.copy(GgufConfigTest.CONFIGS.resolve(e.getValue()), tree.resolve("hf/" + e.getKey() + "/config.json"));
+    }
+    byte[] forged = Files.readAllBytes(GgufConfigTest.GGUF.resolve("llama-2-7b.gguf"));
+    forged[0] = 'X';
+    Files.write(tree.resolve("forged.gguf"), forged);
+    Path out = dir.resolve("out");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    assertEquals(1, run(tree, out, err), err.toString(StandardCharsets.UTF_8));
+
+    List<JsonNode> manifest = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(out.resolve("manifest.jsonl"))) {
+      manifest.add(TestJson.JSON.readTree(line));
+    }
+    JsonNode forgedRow = manifest.stream().filter(r -> r.path("model_id").asText().equals("forged")).findFirst()
+        .orElseThrow();
+    assertEquals("error", forgedRow.path("status").asText());
+    assertEquals("header.magic", forgedRow.path("error").path("field").asText());
+    assertTrue(forgedRow.path("error").path("message").asText().startsWith("model 'forged': header.magic = "),
+        forgedRow.toString());
+    assertEquals(1, manifest.stream().filter(r -> r.path("status").asText().equals("error")).count(),
+        "only the forged file fails");
+    for (Map.Entry<String, String> e : sources.entrySet()) {
+      assertSameParameters(out, "gguf/" + e.getKey(), "hf/" + e.getKey(), e.getValue());
+    }
+  }
+
+  @Test
+  void aManifestLineMayNameAGgufFile() throws Exception {
+    Path catalog = dir.resolve("catalog");
+    Files.createDirectories(catalog);
+    Files.copy(GgufConfigTest.GGUF.resolve("phi-3-mini-128k-instruct.gguf"), catalog.resolve("phi3.gguf"));
+    String config = "microsoft__Phi-3-mini-128k-instruct.json";
+    Files.copy(GgufConfigTest.CONFIGS.resolve(config), catalog.resolve("phi3.json"));
+    Files.writeString(catalog.resolve("catalog.jsonl"),
+        "{\"model_id\": \"g/phi3\", \"config\": \"phi3.gguf\", \"context_lengths\": [4096, 131072]}\n"
+            + "{\"model_id\": \"c/phi3\", \"config\": \"phi3.json\", \"context_lengths\": [4096, 131072]}\n");
+    Path out = dir.resolve("out");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    assertEquals(0, run(catalog.resolve("catalog.jsonl"), out, err), err.toString(StandardCharsets.UTF_8));
+
+    assertSameParameters(out, "g/phi3", "c/phi3", config);
+  }
+
+  private void assertSameParameters(Path out, String ggufId, String configId, String configFile) throws Exception {
+    JsonNode config = TestJson.JSON.readTree(GgufConfigTest.CONFIGS.resolve(configFile).toFile());
+    double bound = GgufConfigTest.invFreqBound(config, Precision.EXACT);
+    List<Row> gguf = params(out, ggufId);
+    List<Row> json = params(out, configId);
+    assertTrue(!gguf.isEmpty(), ggufId + " has rows");
+    // The GGUF model's lengths are the config's, but for llama3's original length, which GGUF does not keep.
+    for (Row g : gguf) {
+      Row c = json.stream().filter(r -> r.getLong(r.fieldIndex("context_length"))
+          == g.getLong(g.fieldIndex("context_length"))).findFirst().orElseThrow(() -> new AssertionError(
+              configId + " has no row at the length " + g.getAs("context_length") + " of " + ggufId));
+      assertEquals((int) c.getAs("rotary_dim"), (int) g.getAs("rotary_dim"));
+      double attention = c.getAs("attention_factor");
+      assertEquals(attention, (double) g.getAs("attention_factor"), 1e-12 * attention);
+      List<Double> expected = c.getList(c.fieldIndex("inv_freq"));
+      List<Double> actual = g.getList(g.fieldIndex("inv_freq"));
+      assertEquals(expected.size(), actual.size());
+      for (int i = 0; i < expected.size(); i++) {
+        double relative = Math.abs(actual.get(i) - expected.get(i)) / expected.get(i);
+        assertTrue(relative <= bound, ggufId + " inv_freq[" + i + "] differs by " + relative + " > " + bound);
+      }
+    }
+  }
+
+  private List<Row> params(Path out, String modelId) {
+    return spark.read().parquet(out.resolve("parquet/params").toString())
+        .where(org.apache.spark.sql.functions.col("model_id").equalTo(modelId)).orderBy("context_length")
+        .collectAsList();
+  }
+}
