@@ -110,12 +110,8 @@ public final class Normalizer implements Serializable {
               Problem.printable(entry.modelId()));
         }
       }
-    } catch (RopeConfigException e) {
-      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
-          Problem.of(e)));
     } catch (RuntimeException e) {
-      return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
-          Problem.of("", null, "Cannot parse config", e)));
+      return unusableConfig(entry, bytes.sha256(), e);
     }
     List<Target> targets = new ArrayList<>(lengths.size());
     for (long length : lengths.stream().distinct().sorted().toList()) {
@@ -128,12 +124,8 @@ public final class Normalizer implements Serializable {
       if (config == null) {
         try {
           config = RopeResolver.parse(entry.modelId(), bytes);
-        } catch (RopeConfigException e) {
-          return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
-              Problem.of(e)));
         } catch (RuntimeException e) {
-          return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, bytes.sha256(),
-              Problem.of("", null, "Cannot parse config", e)));
+          return unusableConfig(entry, bytes.sha256(), e);
         }
       }
       Target target = resolve(entry, config, bytes.sha256(), length, conformance.status().label());
@@ -149,6 +141,13 @@ public final class Normalizer implements Serializable {
           targets.get(0).error()));
     }
     return targets;
+  }
+
+  /** The one error row of a config that cannot be parsed or whose model type is refused. */
+  private static List<Target> unusableConfig(CatalogEntry entry, String configSha, RuntimeException e) {
+    Problem problem = e instanceof RopeConfigException refused ? Problem.of(refused)
+        : Problem.of("", null, "Cannot parse config", e);
+    return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, configSha, problem));
   }
 
   /**
