@@ -128,7 +128,7 @@ public final class RopeTable {
   private final float[] sinF;
   private final double[] cosD;
   private final double[] sinD;
-  /** The stored bits of the 16-bit dtypes, rounded from the values as they are computed. */
+  /** The stored bits of the 16-bit dtypes, rounded a block at a time from cosF/sinF (torch) or cosD/sinD. */
   private final boolean shortValues;
   private final boolean binary16;
   private final short[] cosH;

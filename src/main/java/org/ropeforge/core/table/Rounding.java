@@ -13,19 +13,18 @@ import jdk.incubator.vector.VectorSpecies;
  * Conversions between double and the 16-bit float formats. Rounding goes straight from the double, to nearest
  * with ties to even; going through float first would round twice and can differ in the last bit.
  *
- * <p>The scalar {@link #toF16(double)} and {@link #toBf16(double)} are the reference. The vector forms, which
- * the array conversions and {@link RopeTable} use, give the same bits about ten times faster: the one rounding
- * they cannot do exactly in vector lanes is rare, so they detect it and hand that vector to the reference. From
- * a float, rounding the float bits to nearest even is a single rounding. From a double they convert to float
- * first (nearest even) and round that; the two roundings differ from one only where the float lies exactly
- * halfway between two 16-bit values while the double does not (or, for binary16, where the float lies in its
- * subnormal range, whose rounding point moves with the exponent). Those lanes, NaNs too, go to the reference.
+ * <p>The scalar {@link #toF16(double)} and {@link #toBf16(double)} are the reference. The array forms, which
+ * {@link RopeTable} uses, give the same bits about ten times faster, several values at a time in vector lanes.
+ * From a float, rounding the float bits to nearest even is a single rounding. From a double they convert to
+ * float first (nearest even) and round that; the two roundings differ from one only where the float lies
+ * exactly halfway between two 16-bit values while the double does not. That is rare, and detectable from the
+ * float bits: such a vector, or one holding a NaN, goes to the scalar reference value by value.
  */
 public final class Rounding {
   private Rounding() {}
 
-  static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
-  static final VectorSpecies<Float> FLOATS =
+  private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> FLOATS =
       VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(64, DOUBLES.vectorBitSize() / 2)));
   private static final VectorSpecies<Short> SHORTS =
       VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, DOUBLES.vectorBitSize() / 4)));
@@ -154,7 +153,8 @@ public final class Rounding {
           // Rounded to nearest even at bit 16, sign included; a carry out of the fraction rolls into the
           // exponent, up to infinity, as it must.
           ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF)
-              .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, to + i);
+              .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, SHORTS, 0))
+              .intoArray(dst, to + i);
         }
       }
     }
@@ -178,9 +178,10 @@ public final class Rounding {
           // Below 2^-14, adding 0.5 rounds the float to a multiple of 2^-24 once, and the sum's low bits are
           // then binary16's subnormal fraction (1024, the smallest normal, where the rounding carries).
           IntVector subnormal = magnitude.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F00_0000);
-          IntVector half = magnitude.add(F16_REBIAS_BITS + 0xFFF).add(magnitude.lanewise(VectorOperators.LSHR, 13).and(1))
-              .lanewise(VectorOperators.ASHR, 13).max(0).min(0x7C00)
-              .blend(subnormal, magnitude.compare(VectorOperators.LT, F16_MIN_NORMAL));
+          // From 2^-14: rounded to nearest even at bit 13 and rebiased (65520 and above give infinity).
+          IntVector half = magnitude.add(F16_REBIAS_BITS + 0xFFF)
+              .add(magnitude.lanewise(VectorOperators.LSHR, 13).and(1)).lanewise(VectorOperators.ASHR, 13)
+              .max(0).min(0x7C00).blend(subnormal, magnitude.compare(VectorOperators.LT, F16_MIN_NORMAL));
           ((ShortVector) half.or(bits.lanewise(VectorOperators.LSHR, 16).and(0x8000))
               .convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, to + i);
         }
@@ -205,7 +206,8 @@ public final class Rounding {
           // Rounded to nearest even at bit 16, sign included; a carry out of the fraction rolls into the
           // exponent, up to infinity, as it must.
           ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF)
-              .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, to + i);
+              .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, SHORTS, 0))
+              .intoArray(dst, to + i);
         }
       }
     }

@@ -3,6 +3,7 @@ package org.ropeforge.core.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -55,8 +56,9 @@ class RoundingArraysTest {
     Rounding.toBf16(values, 0, bf16, 0, values.length);
     for (int i = 0; i < values.length; i++) {
       double x = values[i];
-      assertEquals(Rounding.toF16(x), f16[i], () -> "f16 of " + x + " (" + Long.toHexString(Double.doubleToRawLongBits(x)) + ")");
-      assertEquals(Rounding.toBf16(x), bf16[i], () -> "bf16 of " + x + " (" + Long.toHexString(Double.doubleToRawLongBits(x)) + ")");
+      String bits = Long.toHexString(Double.doubleToRawLongBits(x));
+      assertEquals(Rounding.toF16(x), f16[i], () -> "f16 of " + x + " (" + bits + ")");
+      assertEquals(Rounding.toBf16(x), bf16[i], () -> "bf16 of " + x + " (" + bits + ")");
     }
   }
 
@@ -69,19 +71,45 @@ class RoundingArraysTest {
       int to = random.nextInt(100);
       int count = random.nextInt(70);
       short[] out = new short[to + count + 5];
-      java.util.Arrays.fill(out, (short) 0x5A5A);
+      Arrays.fill(out, (short) 0x5A5A);
       boolean half = trial % 2 == 0;
-      if (half) {
+      boolean fromFloats = trial % 4 >= 2;
+      double[] source = fromFloats ? floatValued(values) : values;
+      if (fromFloats) {
+        float[] floats = floats(values);
+        if (half) {
+          Rounding.toF16(floats, from, out, to, count);
+        } else {
+          Rounding.toBf16(floats, from, out, to, count);
+        }
+      } else if (half) {
         Rounding.toF16(values, from, out, to, count);
       } else {
         Rounding.toBf16(values, from, out, to, count);
       }
       for (int i = 0; i < out.length; i++) {
         short expected = i < to || i >= to + count ? (short) 0x5A5A
-            : half ? Rounding.toF16(values[from + i - to]) : Rounding.toBf16(values[from + i - to]);
+            : half ? Rounding.toF16(source[from + i - to]) : Rounding.toBf16(source[from + i - to]);
         assertEquals(expected, out[i], "trial " + trial + " index " + i);
       }
     }
+  }
+
+  private static float[] floats(double[] values) {
+    float[] out = new float[200];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) values[i];
+    }
+    return out;
+  }
+
+  private static double[] floatValued(double[] values) {
+    float[] floats = floats(values);
+    double[] out = new double[floats.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = floats[i];
+    }
+    return out;
   }
 
   private static double[] boundaryDoubles() {
