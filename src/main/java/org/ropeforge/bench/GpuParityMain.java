@@ -188,7 +188,12 @@ public final class GpuParityMain {
           expectedView.clear();
           cpu.fill(part, from, to, expectedView);
           Arrays.fill(actual, 0, bytes, POISON);
-          gpu.fill(part, from, to, actual);
+          // Every other chunk through the pinned buffer, so that both ways to the host are compared.
+          if (from / chunkRows % 2 == 0) {
+            gpu.fill(part, from, to, actual);
+          } else {
+            gpu.fillPinned(part, from, to).get(actual, 0, bytes);
+          }
           tally.values += bytes / size;
           int at = Arrays.mismatch(expected, 0, bytes, actual, 0, bytes);
           while (at >= 0) {
@@ -239,7 +244,7 @@ public final class GpuParityMain {
     int threads = threads();
     List<Job> jobs = jobs(rows);
     out.println("precision layout dtype | table | CPU 1 thread | CPU " + threads
-        + " threads | GPU kernel | GPU to host  (Gvalues/s; GB/s (ms))");
+        + " threads | GPU kernel | GPU to byte[] | GPU to pinned  (Gvalues/s; GB/s (ms))");
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       for (Job job : jobs) {
@@ -263,6 +268,7 @@ public final class GpuParityMain {
     double cpuAll = median(repeats, () -> cpuRun(pool, job, threads));
     double gpuKernel;
     double gpuHost;
+    double gpuPinned;
     try (CudaTable gpu = CudaTable.of(device, RopeTable.of(job.layer(), job.options()))) {
       gpuKernel = median(repeats, () -> {
         for (TablePart part : job.options().layout().parts()) {
@@ -278,11 +284,18 @@ public final class GpuParityMain {
           }
         }
       });
+      gpuPinned = median(repeats, () -> {
+        for (TablePart part : job.options().layout().parts()) {
+          for (long from = 0; from < rows; from += chunkRows) {
+            gpu.fillPinned(part, from, Math.min(rows, from + chunkRows));
+          }
+        }
+      });
     }
-    out.printf(Locale.ROOT, "%s %s %s | %s | %s | %s | %s | %s%n", job.options().precision().cliName(),
+    out.printf(Locale.ROOT, "%s %s %s | %s | %s | %s | %s | %s | %s%n", job.options().precision().cliName(),
         job.options().layout().cliName(), job.options().dtype().cliName(), job.label(),
         rate(values, bytes, cpuOne), rate(values, bytes, cpuAll), rate(values, bytes, gpuKernel),
-        rate(values, bytes, gpuHost));
+        rate(values, bytes, gpuHost), rate(values, bytes, gpuPinned));
   }
 
   private static String rate(long values, long bytes, double seconds) {

@@ -1,17 +1,25 @@
 package org.ropeforge.gpu;
 
-import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUstream;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.table.Dtype;
@@ -25,7 +33,13 @@ import org.ropeforge.core.table.TablePart;
  * CPU evaluates, see rope.cu), in torch mode the float32 recipe with double cos/sin, which can differ from the
  * CPU in the last bit of a rare value.
  *
- * <p>Holds device memory until {@link #close}; not thread-safe (one per task thread, like RopeTable).
+ * <p>Two ways to the host: {@link #fillPinned} copies the rows into page-locked (pinned) host memory, which the
+ * GPU writes at the speed of the bus (about 50 GB/s on an H200), and hands that memory out as a buffer, for a
+ * consumer that can use a ByteBuffer (a file channel can write it as it is); {@link #fill} copies into a Java
+ * array, pageable memory that the driver reaches through its own staging buffers at about 11 GB/s.
+ *
+ * <p>Holds device and pinned host memory until {@link #close}; not thread-safe (one per task thread, like
+ * RopeTable).
  */
 public final class CudaTable implements AutoCloseable {
   private static final int THREADS_PER_BLOCK = 256;
@@ -51,6 +65,11 @@ public final class CudaTable implements AutoCloseable {
   private final CUdeviceptr output = new CUdeviceptr();
   private long anchorCapacity;
   private long outputCapacity;
+  /** Kernels and copies run in this order on this stream, so the host waits only where it reads the rows. */
+  private final CUstream stream = new CUstream();
+  private final Pointer pinned = new Pointer();
+  private long pinnedCapacity;
+  private ByteBuffer pinnedBytes;
   private double[] anchorCos = new double[0];
   private double[] anchorSin = new double[0];
   private boolean closed;
@@ -64,6 +83,7 @@ public final class CudaTable implements AutoCloseable {
     LayerRope layer = table.layer();
     this.half = layer.rotaryDim() / 2;
     device.makeCurrent();
+    cuStreamCreate(stream, 0);
     if (torch) {
       rotations = null;
       omega = new double[half];
@@ -127,14 +147,44 @@ public final class CudaTable implements AutoCloseable {
    *     {@code out} has too little room
    */
   public void fill(TablePart part, long fromRow, long toRow, byte[] out) {
-    long bytes = compute(part, fromRow, toRow);
+    long bytes = checkedBytes(part, fromRow, toRow);
     if (bytes > out.length) {
       throw new IllegalArgumentException("Buffer too small for rows [" + fromRow + ", " + toRow + "): needs "
           + bytes + " bytes, has " + out.length);
     }
-    if (bytes > 0) {
-      cuMemcpyDtoH(Pointer.to(out), output, bytes);
+    if (bytes == 0) {
+      return;
     }
+    launch(part, fromRow, toRow);
+    // JCuda copies into a Java array only synchronously, outside the stream. Into pageable memory the driver
+    // stages through its own pinned buffers; on an H200 that beat copying on out of our pinned buffer on one
+    // thread (11 against 6 GB/s), so a Java array keeps that path.
+    cuStreamSynchronize(stream);
+    cuMemcpyDtoH(Pointer.to(out), output, bytes);
+  }
+
+  /**
+   * Rows {@code [fromRow, toRow)} of tensor {@code part} in pinned host memory: a read-only little-endian buffer
+   * of {@code (toRow - fromRow) * rowBytes()} bytes holding what {@link #fill} would write. It stays valid until
+   * the next call on this table or {@link #close}; the memory is reused, so copy what must outlive that.
+   *
+   * @throws IllegalArgumentException if the part is not one of the layout's or the range is invalid
+   */
+  public ByteBuffer fillPinned(TablePart part, long fromRow, long toRow) {
+    long bytes = checkedBytes(part, fromRow, toRow);
+    if (bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("Invalid row range [" + fromRow + ", " + toRow + ") for one buffer: "
+          + bytes + " bytes");
+    }
+    if (bytes == 0) {
+      return ByteBuffer.allocate(0).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+    launch(part, fromRow, toRow);
+    ensurePinned(bytes);
+    cuMemcpyDtoHAsync(pinned, output, bytes, stream);
+    cuStreamSynchronize(stream);
+    // A read-only view starts big-endian whatever it views, hence the order last.
+    return pinnedBytes.slice(0, (int) bytes).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**
@@ -144,6 +194,16 @@ public final class CudaTable implements AutoCloseable {
    * @return the bytes computed
    */
   public long compute(TablePart part, long fromRow, long toRow) {
+    long bytes = checkedBytes(part, fromRow, toRow);
+    if (bytes > 0) {
+      launch(part, fromRow, toRow);
+      cuStreamSynchronize(stream);
+    }
+    return bytes;
+  }
+
+  /** The bytes of rows [fromRow, toRow) of part, after checking the table is open and the arguments. */
+  private long checkedBytes(TablePart part, long fromRow, long toRow) {
     if (closed) {
       throw new IllegalStateException("CudaTable is closed");
     }
@@ -155,11 +215,13 @@ public final class CudaTable implements AutoCloseable {
       throw new IllegalArgumentException(
           "Invalid row range [" + fromRow + ", " + toRow + ") (must satisfy 0 <= from <= to <= 2^31)");
     }
+    return (toRow - fromRow) * table.rowBytes();
+  }
+
+  /** Queues the kernel for rows [fromRow, toRow) of part (at least one row) into the device output buffer. */
+  private void launch(TablePart part, long fromRow, long toRow) {
     long rows = toRow - fromRow;
     long bytes = rows * table.rowBytes();
-    if (rows == 0) {
-      return 0;
-    }
     device.makeCurrent();
     ensureOutput(bytes);
     long threads = rows * half;
@@ -187,9 +249,7 @@ public final class CudaTable implements AutoCloseable {
           Pointer.to(new int[] {layoutCode()}), Pointer.to(new int[] {dtypeCode()}),
           Pointer.to(new int[] {partCode(part)}), Pointer.to(output));
     }
-    cuLaunchKernel(kernel, blocks, 1, 1, THREADS_PER_BLOCK, 1, 1, 0, null, arguments, null);
-    cuCtxSynchronize();
-    return bytes;
+    cuLaunchKernel(kernel, blocks, 1, 1, THREADS_PER_BLOCK, 1, 1, 0, stream, arguments, null);
   }
 
   /** Anchors firstAnchor, firstAnchor + ANCHOR_ROWS, ... up to the one of row toRow - 1, evaluated by the CPU. */
@@ -213,6 +273,19 @@ public final class CudaTable implements AutoCloseable {
     }
     cuMemcpyHtoD(anchors, Pointer.to(anchorCos), bytes);
     cuMemcpyHtoD(anchors.withByteOffset(anchorCapacity / 2), Pointer.to(anchorSin), bytes);
+  }
+
+  /** Grows the pinned host buffer to at least {@code bytes}; pinning is slow, so it only grows. */
+  private void ensurePinned(long bytes) {
+    if (bytes <= pinnedCapacity) {
+      return;
+    }
+    if (pinnedCapacity > 0) {
+      cuMemFreeHost(pinned);
+    }
+    pinnedCapacity = bytes;
+    cuMemAllocHost(pinned, pinnedCapacity);
+    pinnedBytes = pinned.getByteBuffer(0, pinnedCapacity);
   }
 
   private void ensureOutput(long bytes) {
@@ -268,5 +341,10 @@ public final class CudaTable implements AutoCloseable {
     if (outputCapacity > 0) {
       cuMemFree(output);
     }
+    if (pinnedCapacity > 0) {
+      cuMemFreeHost(pinned);
+      pinnedBytes = null;
+    }
+    cuStreamDestroy(stream);
   }
 }

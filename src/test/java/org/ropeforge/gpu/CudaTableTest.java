@@ -106,6 +106,66 @@ class CudaTableTest {
     }
   }
 
+  /** The pinned buffer holds the bytes the CPU writes, read-only and little-endian, for the rows asked only. */
+  @Test
+  void pinnedRowsAreTheCpuBytesInEveryLayoutAndDtype() {
+    CudaDevice device = deviceOrSkip();
+    long from = 32_000;
+    long to = 99_001;
+    for (LayerRope layer : layers()) {
+      for (Layout layout : Layout.values()) {
+        for (Dtype dtype : Dtype.values()) {
+          TableOptions options = new TableOptions(layout, dtype, Precision.EXACT);
+          RopeTable cpu = RopeTable.of(layer, options);
+          try (CudaTable gpu = CudaTable.of(device, RopeTable.of(layer, options))) {
+            for (TablePart part : layout.parts()) {
+              ByteBuffer expected = cpu.rows(part, from, to);
+              // A longer range first, so that the shorter one must not show the rest of the reused memory.
+              gpu.fillPinned(part, from - 1000, to + 1000);
+              ByteBuffer pinned = gpu.fillPinned(part, from, to);
+              assertTrue(pinned.isReadOnly(), "read-only");
+              assertSame(ByteOrder.LITTLE_ENDIAN, pinned.order());
+              assertEquals(expected, pinned, layer + " " + options + " " + part);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void emptyRangeGivesAnEmptyPinnedBufferAndWritesNoArrayByte() {
+    CudaDevice device = deviceOrSkip();
+    try (CudaTable gpu = CudaTable.of(device, RopeTable.of(layers().get(0), TableOptions.DEFAULT))) {
+      assertEquals(0, gpu.fillPinned(TablePart.COS, 5, 5).remaining());
+      byte[] untouched = new byte[16];
+      Arrays.fill(untouched, (byte) 0xA5);
+      gpu.fill(TablePart.COS, 5, 5, untouched);
+      byte[] poison = new byte[16];
+      Arrays.fill(poison, (byte) 0xA5);
+      assertArrayEquals(poison, untouched);
+    }
+  }
+
+  @Test
+  void arrayTooSmallForTheRowsIsRefused() {
+    CudaDevice device = deviceOrSkip();
+    try (CudaTable gpu = CudaTable.of(device, RopeTable.of(layers().get(0), TableOptions.DEFAULT))) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> gpu.fill(TablePart.COS, 0, 10, new byte[100]));
+      assertEquals("Buffer too small for rows [0, 10): needs 2560 bytes, has 100", e.getMessage());
+    }
+  }
+
+  @Test
+  void closedTableIsRefused() {
+    CudaDevice device = deviceOrSkip();
+    CudaTable gpu = CudaTable.of(device, RopeTable.of(layers().get(0), TableOptions.DEFAULT));
+    gpu.close();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.fillPinned(TablePart.COS, 0, 1));
+    assertEquals("CudaTable is closed", e.getMessage());
+  }
+
   /**
    * Torch mode rounds double cos/sin to float on both sides, so they can differ where the two double results
    * straddle a float rounding boundary: one ulp, which an attention factor above 1 can make two.

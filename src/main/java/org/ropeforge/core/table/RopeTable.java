@@ -128,6 +128,11 @@ public final class RopeTable {
   private final float[] sinF;
   private final double[] cosD;
   private final double[] sinD;
+  /** The stored bits of the 16-bit dtypes, rounded a block at a time from cosF/sinF (torch) or cosD/sinD. */
+  private final boolean shortValues;
+  private final boolean binary16;
+  private final short[] cosH;
+  private final short[] sinH;
   private final double[] pair = new double[2];
   private final double[] angle = new double[2];
 
@@ -204,10 +209,14 @@ public final class RopeTable {
     blockSin = new double[padded];
 
     floatScratch = torch || dtype == Dtype.F32;
+    shortValues = dtype == Dtype.F16 || dtype == Dtype.BF16;
+    binary16 = dtype == Dtype.F16;
     cosF = floatScratch ? new float[STEP * padded] : null;
     sinF = floatScratch ? new float[STEP * padded] : null;
     cosD = floatScratch ? null : new double[STEP * padded];
     sinD = floatScratch ? null : new double[STEP * padded];
+    cosH = shortValues ? new short[STEP * padded] : null;
+    sinH = shortValues ? new short[STEP * padded] : null;
   }
 
   /** A generator for {@code layer}'s table stored as {@code options} says. */
@@ -282,6 +291,9 @@ public final class RopeTable {
         }
       } else {
         computeTorchScalar(row, rows, wantCos, wantSin);
+      }
+      if (shortValues) {
+        roundToShorts(rows, wantCos, wantSin);
       }
       emit(rows, part);
       row = end;
@@ -531,10 +543,43 @@ public final class RopeTable {
     }
   }
 
+  /**
+   * Rounds the block's values once, from the float (torch) or double (exact) scratch, to the 16-bit dtype:
+   * every column of the rows, padding included, a separate loop so that the vector rounding is compiled with
+   * its loop whatever C2 inlines around it.
+   */
+  private void roundToShorts(int rows, boolean wantCos, boolean wantSin) {
+    int count = rows * padded;
+    if (wantCos) {
+      roundToShorts(cosF, cosD, cosH, count);
+    }
+    if (wantSin) {
+      roundToShorts(sinF, sinD, sinH, count);
+    }
+  }
+
+  private void roundToShorts(float[] floats, double[] doubles, short[] out, int count) {
+    if (floatScratch) {
+      if (binary16) {
+        Rounding.toF16(floats, 0, out, 0, count);
+      } else {
+        Rounding.toBf16(floats, 0, out, 0, count);
+      }
+    } else if (binary16) {
+      Rounding.toF16(doubles, 0, out, 0, count);
+    } else {
+      Rounding.toBf16(doubles, 0, out, 0, count);
+    }
+  }
+
   private void emit(int rows, TablePart part) {
     boolean sinHalf = part == TablePart.SIN;
     if (layout == Layout.HALF && dtype == Dtype.F32 && padded == half) {
       floatOut.put(sinHalf ? sinF : cosF, 0, rows * half);
+      return;
+    }
+    if (layout == Layout.HALF && shortValues && padded == half) {
+      shortOut.put(sinHalf ? sinH : cosH, 0, rows * half);
       return;
     }
     for (int i = 0; i < rows; i++) {
@@ -558,7 +603,9 @@ public final class RopeTable {
 
   /** Appends one half row as it is. */
   private void run(boolean sinHalf, int at) {
-    if (floatScratch) {
+    if (shortValues) {
+      shortOut.put(sinHalf ? sinH : cosH, at, half);
+    } else if (floatScratch) {
       float[] src = sinHalf ? sinF : cosF;
       switch (dtype) {
         case F32 -> floatOut.put(src, at, half);
@@ -567,34 +614,10 @@ public final class RopeTable {
             doubleOut.put(src[at + j]);
           }
         }
-        case F16 -> {
-          for (int j = 0; j < half; j++) {
-            shortOut.put(Rounding.toF16(src[at + j]));
-          }
-        }
-        case BF16 -> {
-          for (int j = 0; j < half; j++) {
-            shortOut.put(Rounding.toBf16(src[at + j]));
-          }
-        }
         default -> throw new IllegalStateException("Unhandled dtype " + dtype);
       }
     } else {
-      double[] src = sinHalf ? sinD : cosD;
-      switch (dtype) {
-        case F64 -> doubleOut.put(src, at, half);
-        case F16 -> {
-          for (int j = 0; j < half; j++) {
-            shortOut.put(Rounding.toF16(src[at + j]));
-          }
-        }
-        case BF16 -> {
-          for (int j = 0; j < half; j++) {
-            shortOut.put(Rounding.toBf16(src[at + j]));
-          }
-        }
-        default -> throw new IllegalStateException("Unhandled dtype " + dtype);
-      }
+      doubleOut.put(sinHalf ? sinD : cosD, at, half);
     }
   }
 
@@ -627,6 +650,14 @@ public final class RopeTable {
 
   /** Appends one half row with every value twice in a row (GPT-J pairs). */
   private void interleaved(boolean sinHalf, int at) {
+    if (shortValues) {
+      short[] src = sinHalf ? sinH : cosH;
+      for (int j = 0; j < half; j++) {
+        shortOut.put(src[at + j]);
+        shortOut.put(src[at + j]);
+      }
+      return;
+    }
     for (int j = 0; j < half; j++) {
       double v = floatScratch ? (sinHalf ? sinF : cosF)[at + j] : (sinHalf ? sinD : cosD)[at + j];
       switch (dtype) {
@@ -637,16 +668,6 @@ public final class RopeTable {
         case F64 -> {
           doubleOut.put(v);
           doubleOut.put(v);
-        }
-        case F16 -> {
-          short h = Rounding.toF16(v);
-          shortOut.put(h);
-          shortOut.put(h);
-        }
-        case BF16 -> {
-          short b = Rounding.toBf16(v);
-          shortOut.put(b);
-          shortOut.put(b);
         }
         default -> throw new IllegalStateException("Unhandled dtype " + dtype);
       }

@@ -38,7 +38,8 @@ public class TableBench {
   @Param({"exact", "torch"})
   public String precision;
 
-  @Param({"f32"})
+  /** f16 and bf16 are rounded from the same values as f32; their cost over f32 is the rounding. */
+  @Param({"f32", "f16", "bf16"})
   public String dtype;
 
   private RopeTable table;
