@@ -86,6 +86,22 @@ public final class FreqMath {
   }
 
   /**
+   * YaRN's correction range {low, high}: the dims where the fast and slow frequencies complete {@code betaFast}
+   * and {@code betaSlow} turns over {@code length} positions, widened to whole dims when {@code truncate}, and
+   * clamped to [0, dim - 1].
+   */
+  public static double[] yarnCorrectionRange(double betaFast, double betaSlow, int dim, double base, double length,
+      boolean truncate) {
+    double low = yarnCorrectionDim(betaFast, dim, base, length);
+    double high = yarnCorrectionDim(betaSlow, dim, base, length);
+    if (truncate) {
+      low = Math.floor(low);
+      high = Math.ceil(high);
+    }
+    return new double[] {Math.max(low, 0), Math.min(high, dim - 1)};
+  }
+
+  /**
    * YaRN's blend of interpolated (ω/f) and extrapolated (ω) frequencies over a linear ramp between the
    * correction dims {@code low} and {@code high}.
    */

@@ -68,9 +68,8 @@ public final class ExllamaV2Rope {
         if (s.maxSeqLen() > s.yarnOriginalMax()) {
           double factor = s.yarnFactor();
           scaling = 0.1 * Math.log(factor) + 1.0;
-          double low = Math.max(Math.floor(FreqMath.yarnCorrectionDim(32, dim, base, s.maxSeqLen())), 0);
-          double high = Math.min(Math.ceil(FreqMath.yarnCorrectionDim(1, dim, base, s.maxSeqLen())), dim - 1);
-          invFreq = FreqMath.yarnBlend(base, dim, factor, low, high, precision);
+          double[] range = FreqMath.yarnCorrectionRange(32, 1, dim, base, s.maxSeqLen(), true);
+          invFreq = FreqMath.yarnBlend(base, dim, factor, range[0], range[1], precision);
         } else {
           invFreq = FreqMath.defaultInvFreq(base, dim, precision);
         }

@@ -59,15 +59,8 @@ public final class YarnRope implements RopeVariant {
       attentionFactor = FreqMath.yarnMscale(factor, 1.0);
     }
 
-    double low = FreqMath.yarnCorrectionDim(betaFast, dim, theta, original);
-    double high = FreqMath.yarnCorrectionDim(betaSlow, dim, theta, original);
-    if (truncate) {
-      low = Math.floor(low);
-      high = Math.ceil(high);
-    }
-    low = Math.max(low, 0);
-    high = Math.min(high, dim - 1);
-    double[] invFreq = FreqMath.yarnBlend(theta, dim, factor, low, high, in.precision());
+    double[] range = FreqMath.yarnCorrectionRange(betaFast, betaSlow, dim, theta, original, truncate);
+    double[] invFreq = FreqMath.yarnBlend(theta, dim, factor, range[0], range[1], in.precision());
 
     Double softmaxScale = null;
     if (in.softmaxScaleApplies() && mscaleAllDim != 0) {

@@ -136,15 +136,8 @@ public final class VllmRope {
       attentionFactor = applyScaling ? FreqMath.yarnMscale(factor, 1.0) * attnFactor : attnFactor;
       ignoreIfPresent(p, ignored, "attention_factor", "mscale", "mscale_all_dim");
     }
-    double low = FreqMath.yarnCorrectionDim(betaFast, dim, theta, original);
-    double high = FreqMath.yarnCorrectionDim(betaSlow, dim, theta, original);
-    if (truncate) {
-      low = Math.floor(low);
-      high = Math.ceil(high);
-    }
-    low = Math.max(low, 0);
-    high = Math.min(high, dim - 1);
-    double[] invFreq = yarnBlend(theta, dim, factor, low, high, extrapolationFactor, in.precision());
+    double[] range = FreqMath.yarnCorrectionRange(betaFast, betaSlow, dim, theta, original, truncate);
+    double[] invFreq = yarnBlend(theta, dim, factor, range[0], range[1], extrapolationFactor, in.precision());
     return in.layer(type, invFreq, attentionFactor, softmaxScale);
   }
 
