@@ -56,6 +56,25 @@ public final class GgufFile {
         }
       };
     }
+
+    /** A source over bytes already in memory (a header read from a stream, a test's file). */
+    static Source of(byte[] bytes) {
+      return new Source() {
+        @Override
+        public long size() {
+          return bytes.length;
+        }
+
+        @Override
+        public void readFully(long position, byte[] buffer, int offset, int length) {
+          if (position < 0 || position + length > bytes.length) {
+            throw new IndexOutOfBoundsException("read of " + length + " bytes at " + position + " past "
+                + bytes.length);
+          }
+          System.arraycopy(bytes, (int) position, buffer, offset, length);
+        }
+      };
+    }
   }
 
   public static final int MAGIC = 0x46554747; // "GGUF" read little-endian

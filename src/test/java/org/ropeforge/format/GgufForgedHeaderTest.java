@@ -96,7 +96,7 @@ class GgufForgedHeaderTest {
       String rule) throws IOException {
     byte[] forged = forge.apply(valid());
     RopeConfigException e = assertThrows(RopeConfigException.class,
-        () -> GgufConfig.read(MODEL, GgufFuzzSources.of(forged)));
+        () -> GgufConfig.read(MODEL, GgufFile.Source.of(forged)));
     assertEquals(MODEL, e.modelId());
     assertEquals(field, e.field());
     assertTrue(e.getMessage().startsWith("model '" + MODEL + "': " + e.field() + " "), e.getMessage());

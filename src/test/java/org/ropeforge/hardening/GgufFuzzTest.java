@@ -51,7 +51,7 @@ class GgufFuzzTest {
       byte[] mutant = mutate(base, random);
       long before = threads.getThreadAllocatedBytes(thread);
       try {
-        GgufFile.read(source(mutant), wanted);
+        GgufFile.read(GgufFile.Source.of(mutant), wanted);
         accepted++;
       } catch (GgufFormatException e) {
         refused++;
@@ -107,22 +107,5 @@ class GgufFuzzTest {
       }
     }
     return m;
-  }
-
-  private static GgufFile.Source source(byte[] bytes) {
-    return new GgufFile.Source() {
-      @Override
-      public long size() {
-        return bytes.length;
-      }
-
-      @Override
-      public void readFully(long position, byte[] buffer, int offset, int length) {
-        if (position < 0 || position + length > bytes.length) {
-          throw new IndexOutOfBoundsException("read of " + length + " bytes at " + position + " past " + bytes.length);
-        }
-        System.arraycopy(bytes, (int) position, buffer, offset, length);
-      }
-    };
   }
 }
