@@ -37,7 +37,8 @@ public record LeaseOptions(Duration timeout, boolean force) implements Serializa
 
   /** How often the holder renews its heartbeat: several times per timeout, so that one slow write never expires it. */
   public Duration heartbeatPeriod() {
-    return timeout.dividedBy(6).compareTo(Duration.ofMillis(200)) < 0 ? Duration.ofMillis(200) : timeout.dividedBy(6);
+    Duration period = timeout.dividedBy(6);
+    return period.compareTo(Duration.ofMillis(200)) < 0 ? Duration.ofMillis(200) : period;
   }
 
   /** From option values by key (command line over Spark configuration, already merged). */

@@ -177,7 +177,9 @@ public final class PrecomputeJob {
           // One file per content key: all the targets of a key go to one task, which writes the file once.
           Map<String, List<PlannedOutput>> byFile = new java.util.LinkedHashMap<>();
           for (PlannedOutput member : members) {
-            byFile.computeIfAbsent(tables.contentKey(member.target()), k -> new ArrayList<>()).add(member);
+            String key = tables.contentKey(member.target());
+            // Kept with the member, so that the write task does not plan its shared file again to name it.
+            byFile.computeIfAbsent(key, k -> new ArrayList<>()).add(member.withContentKey(key));
           }
           List<List<PlannedOutput>> batchesOfFiles = new ArrayList<>();
           for (List<List<PlannedOutput>> files : Batches.of(new ArrayList<>(byFile.values()),

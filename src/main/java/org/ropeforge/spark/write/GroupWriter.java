@@ -105,7 +105,7 @@ public final class GroupWriter implements Serializable {
     keys = new java.util.HashMap<>();
     Map<String, List<PlannedOutput>> byKey = new java.util.LinkedHashMap<>();
     for (PlannedOutput planned : batch) {
-      String key = tables.contentKey(planned.target());
+      String key = planned.contentKey() != null ? planned.contentKey() : tables.contentKey(planned.target());
       keys.put(planned.target(), key);
       byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(planned);
     }
