@@ -61,6 +61,60 @@ CASES = [
       "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}, False),
     ("qwen2.5-vl-mrope", {"file": "Qwen__Qwen2.5-VL-7B-Instruct.json"}, 128000, 128, 128000,
      {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [16, 24, 24]}, False),
+    # The types vLLM has and transformers does not, and the classes model code builds itself.
+    ("ntk-fixed", {"inline": {"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32,
+                              "max_position_embeddings": 8192, "rope_theta": 10000.0,
+                              "rope_scaling": {"rope_type": "ntk", "factor": 4.0}}},
+     8192, 128, 8192, {"rope_type": "ntk", "rope_theta": 10000.0, "factor": 4.0}, False),
+    ("ntk-mixed", {"inline": {"model_type": "llama", "hidden_size": 2048, "num_attention_heads": 32,
+                              "max_position_embeddings": 4096, "rope_theta": 10000.0,
+                              "rope_scaling": {"rope_type": "ntk", "factor": 8.0, "mixed_b": 0.75}}},
+     4096, 64, 4096, {"rope_type": "ntk", "rope_theta": 10000.0, "factor": 8.0, "mixed_b": 0.75}, False),
+    ("proportional", {"inline": {"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 16,
+                                 "head_dim": 256, "max_position_embeddings": 131072,
+                                 "rope_parameters": {"rope_type": "proportional", "rope_theta": 1000000.0,
+                                                     "partial_rotary_factor": 0.25, "factor": 2.0}}},
+     131072, 256, 131072, {"rope_type": "proportional", "rope_theta": 1000000.0, "partial_rotary_factor": 0.25},
+     False),
+    ("xdrope", {"inline": {"model_type": "hunyuan_v1_dense", "hidden_size": 4096, "num_attention_heads": 32,
+                           "max_position_embeddings": 32768, "rope_theta": 10000.0,
+                           "rope_scaling": {"rope_type": "xdrope", "alpha": 1000.0,
+                                            "xdrope_section": [16, 16, 16, 16]}}},
+     32768, 128, 32768, {"rope_type": "xdrope", "rope_theta": 10000.0, "alpha": 1000.0}, False),
+    ("openpangu", {"inline": {"model_type": "openpangu", "hidden_size": 4096, "num_attention_heads": 32,
+                              "max_position_embeddings": 32768,
+                              "rope_parameters": {"rope_type": "openpangu", "rope_theta": 1000000.0,
+                                                  "mrope_section": [16, 24, 24], "mrope_interleaved": True}}},
+     32768, 128, 32768, {"rope_type": "openpangu", "rope_theta": 1000000.0}, False),
+    ("telechat3-yarn", {"inline": {"model_type": "telechat3", "hidden_size": 4096, "num_attention_heads": 32,
+                                   "max_position_embeddings": 32768, "rope_theta": 1000000.0,
+                                   "rope_scaling": {"rope_type": "telechat3-yarn", "factor": 4.0,
+                                                    "attn_factor": 1.1,
+                                                    "original_max_position_embeddings": 8192}}},
+     32768, 128, 8192, {"rope_type": "telechat3-yarn", "rope_theta": 1000000.0, "factor": 4.0, "attn_factor": 1.1,
+                        "original_max_position_embeddings": 8192}, False),
+    ("grok1-yarn-log", {"inline": {"architectures": ["Grok1ForCausalLM"], "model_type": "grok-1",
+                                   "hidden_size": 6144, "num_attention_heads": 48, "max_position_embeddings": 131072,
+                                   "rope_theta": 208533496.5, "rope_type": "yarn_log", "scaling_factor": 16.0,
+                                   "original_max_position_embeddings": 8192}},
+     131072, 128, 131072, {"rope_type": "grok1", "method": "yarn_log", "rope_theta": 208533496.5, "factor": 16.0,
+                           "original_max_position_embeddings": 8192}, False),
+    ("grok1-theta-scale", {"inline": {"architectures": ["Grok1ForCausalLM"], "model_type": "grok-1",
+                                      "hidden_size": 6144, "num_attention_heads": 48,
+                                      "max_position_embeddings": 32768, "rope_theta": 10000,
+                                      "rope_rotate_half_dims": True, "rope_type": "theta_scale",
+                                      "scaling_factor": 4.0, "original_max_position_embeddings": 8192}},
+     32768, 128, 32768, {"rope_type": "grok1", "method": "theta_scale", "rope_theta": 10000, "factor": 4.0,
+                         "original_max_position_embeddings": 8192, "half_dims": True}, False),
+    ("grok1-plain", {"inline": {"architectures": ["Grok1ModelForCausalLM"], "model_type": "grok-1",
+                                "hidden_size": 6144, "num_attention_heads": 48, "max_position_embeddings": 8192,
+                                "rope_theta": 10000.9}},
+     8192, 128, 8192, {"rope_type": "grok1", "method": None, "rope_theta": 10000.9}, False),
+    ("bailing-mrope", {"inline": {"model_type": "bailing_moe_v3", "hidden_size": 4096, "num_attention_heads": 32,
+                                  "qk_rope_head_dim": 64, "max_position_embeddings": 32768,
+                                  "rope_parameters": {"rope_type": "default", "rope_theta": 6000000.0,
+                                                      "mrope_section": [8, 12, 12]}}},
+     32768, 64, 32768, {"rope_type": "bailing_mrope", "rope_theta": 6000000.0}, False),
 ]
 
 
@@ -156,6 +210,61 @@ def vllm_params(case, config, dtype):
         out = torch.where(wave_len < high_wl, inv,
                           torch.where(wave_len > low_wl, inv / f, (1 - smooth) * inv / f + smooth * inv))
         return out, 1.0, 1.0, "llama3"
+    if kind == "ntk":
+        f = rp["factor"]
+        if "mixed_b" not in rp:
+            inv = plain_inv_freq(base * f, rotary_dim, dtype) / f ** (2 / rotary_dim)
+        else:
+            b = rp["mixed_b"]
+            a = torch.tensor(f, dtype=dtype).log() / (rotary_dim / 2) ** b
+            lam = (a * torch.arange(1, rotary_dim // 2 + 1, dtype=dtype) ** b).exp()
+            inv = plain_inv_freq(base, rotary_dim, dtype) / lam
+        return inv, 1.0, 1.0, "ntk"
+    if kind == "proportional":
+        # Gemma4RotaryEmbedding: the table spans the head; exponents over head_size; the rest zero.
+        angles = int(head_size * rp.get("partial_rotary_factor", 1.0)) // 2
+        rotated = 1.0 / (base ** (torch.arange(0, 2 * angles, 2, dtype=dtype) / head_size))
+        inv = torch.cat([rotated, torch.zeros(head_size // 2 - angles, dtype=dtype)])
+        return inv, 1.0, 1.0, "proportional"
+    if kind == "xdrope":
+        grown = base * rp["alpha"] ** (rotary_dim / (rotary_dim - 2))
+        return plain_inv_freq(grown, rotary_dim, dtype), 1.0, 1.0, "xdrope"
+    if kind == "openpangu":
+        return plain_inv_freq(base, rotary_dim, dtype), 1.0, 1.0, "openpangu"
+    if kind == "telechat3-yarn":
+        f = rp["factor"]
+        low, high = correction_range(rp.get("beta_fast", 32), rp.get("beta_slow", 1), rotary_dim, base,
+                                     rp["original_max_position_embeddings"], rp.get("truncate", True))
+        inv = yarn_inv_freq(base, rotary_dim, f, low, high, rp.get("extrapolation_factor", 1), dtype)
+        mscale = (1.0 if f <= 1 else 0.07 * math.log(f) + 1.0) * rp.get("attn_factor", 1)
+        return inv, mscale, 1.0, "telechat3-yarn"
+    if kind == "grok1":
+        # Grok1Attention: head_dim = hidden // heads, half of it with rope_rotate_half_dims, base int(rope_theta);
+        # Grok1ScalingRotaryEmbedding's cache is cos/sin without its mscale.
+        dim = head_size // 2 if rp.get("half_dims") else head_size
+        base = int(base)
+        method = rp["method"]
+        if method is None:
+            return plain_inv_freq(base, dim, dtype), 1.0, 1.0, "default"
+        f, orig = rp["factor"], rp["original_max_position_embeddings"]
+        pos = base ** arange_ladder(dim, dtype)
+        extra, inter = 1.0 / pos, 1.0 / (f * pos)
+        low, high = correction_range(32, 1, dim, base, orig, True)
+        if low == high:
+            high += 0.001
+        ramp = torch.clamp((torch.arange(dim // 2, dtype=dtype) - low) / (high - low), 0, 1)
+        mask = (1 - ramp) * 1.0
+        if method == "yarn_log":
+            inv = torch.exp(torch.log(extra) * mask + torch.log(inter) * (1.0 - mask))
+        elif method == "theta_scale":
+            scaled = base ** (math.log(orig * f / (2 * math.pi)) / math.log(orig / (2 * math.pi)))
+            inv = 1.0 / (scaled ** (torch.arange(0, dim, 2, dtype=dtype) / dim))
+        else:
+            raise ValueError(method)
+        return inv, 1.0, 1.0, "grok1_" + method
+    if kind == "bailing_mrope":
+        # Bailing's MLA builds BailingMRotaryEmbedding over the whole rope head: plain RoPE.
+        return plain_inv_freq(base, head_size, dtype), 1.0, 1.0, "bailing_mrope"
     raise ValueError(kind)
 
 

@@ -118,7 +118,7 @@ public final class ModelConfig {
     }
     TransformersSemantics.refuseExllamaV2Options(modelId, options);
     if (options.semantics() == Semantics.VLLM) {
-      return VllmSemantics.resolve(transformers(), contextLength, options);
+      return VllmSemantics.resolve(tree, transformers(), contextLength, options);
     }
     return transformers().resolve(contextLength, options);
   }

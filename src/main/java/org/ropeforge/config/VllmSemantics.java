@@ -2,30 +2,49 @@ package org.ropeforge.config;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.Semantics;
 import org.ropeforge.core.VariantInput;
+import org.ropeforge.core.vllm.BailingMrope;
 import org.ropeforge.core.vllm.VllmRope;
 
 /**
  * vLLM's reading of a config: the config dialects are normalised as for transformers (vLLM reads configs through
- * transformers too), then each layer type is computed by {@link VllmRope}, which follows vLLM's {@code get_rope}.
+ * transformers too), then each layer type is computed by {@link VllmRope}, which follows vLLM's {@code get_rope},
+ * or by the class the model's own code builds instead ({@link VllmModelRopes}: Grok-1; Bailing's M-RoPE; dual
+ * chunk attention, refused).
  */
 final class VllmSemantics {
+  /** Model families whose multi-head latent attention builds Bailing's M-RoPE when the dictionary has sections. */
+  static final String BAILING_FAMILY_PREFIX = "bailing";
+
   private VllmSemantics() {}
 
-  static ResolvedRope resolve(TransformersSemantics normalised, long contextLength, RopeResolver.Options options) {
+  static ResolvedRope resolve(ConfigTree tree, TransformersSemantics normalised, long contextLength,
+      RopeResolver.Options options) {
+    VllmModelRopes.refuseDualChunkAttention(tree);
     List<LayerRope> layers = new ArrayList<>();
     List<String> warnings = new ArrayList<>(normalised.warnings());
+    if (VllmModelRopes.isGrok1(tree)) {
+      layers.add(VllmModelRopes.grok1(tree, contextLength, options.precision(), warnings));
+      return new ResolvedRope(normalised.modelId(), contextLength, Semantics.VLLM, options.precision(),
+          normalised.rules(), warnings, layers);
+    }
+    boolean bailing = tree.family().startsWith(BAILING_FAMILY_PREFIX);
     for (TransformersSemantics.LayerSpec spec : normalised.layers()) {
       VariantInput input = new VariantInput(spec.params(), spec.layerType(), spec.headDim().dim(),
           spec.headDim().path(), true, normalised.maxPositions(), contextLength, options.precision(),
           normalised.softmaxScaleApplies());
-      VllmRope.Result result = VllmRope.compute(input, normalised.softmaxScaleApplies());
+      VllmRope.Result result = bailing && spec.params().has("mrope_section")
+          ? BailingMrope.compute(input)
+          : VllmRope.compute(input, normalised.softmaxScaleApplies());
       for (String key : result.ignoredKeys()) {
         warnings.add("model '" + normalised.modelId() + "': " + key + " is not read by vLLM's "
             + result.layer().ropeType() + " rope");
+      }
+      for (String note : result.notes()) {
+        warnings.add("model '" + normalised.modelId() + "': " + note);
       }
       layers.add(result.layer());
     }

@@ -14,6 +14,8 @@ import org.ropeforge.core.RopeVariant;
 /** The registry of variants by rope_type, and the key validation every variant shares. */
 public final class RopeVariants {
   private static final Map<String, RopeVariant> BY_NAME;
+  /** Types only vLLM has: they normalise, the vllm semantics computes them, transformers refuses them. */
+  private static final Map<String, RopeVariant> VLLM_ONLY;
 
   /** Types that exist in the wild but cannot be computed from a config alone. */
   private static final Map<String, String> REFUSED = Map.of(
@@ -26,6 +28,11 @@ public final class RopeVariants {
       m.put(v.name(), v);
     }
     BY_NAME = Collections.unmodifiableMap(m);
+    Map<String, RopeVariant> vllm = new LinkedHashMap<>();
+    for (VllmOnlyRope v : VllmOnlyRope.ALL) {
+      vllm.put(v.name(), v);
+    }
+    VLLM_ONLY = Collections.unmodifiableMap(vllm);
   }
 
   private RopeVariants() {}
@@ -38,6 +45,10 @@ public final class RopeVariants {
   public static RopeVariant forParams(RopeParams params) {
     String type = params.ropeType();
     RopeVariant v = BY_NAME.get(type);
+    if (v != null) {
+      return v;
+    }
+    v = VLLM_ONLY.get(type);
     if (v != null) {
       return v;
     }

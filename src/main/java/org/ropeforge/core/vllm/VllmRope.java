@@ -35,10 +35,22 @@ import org.ropeforge.core.VariantInput;
  * </ul>
  */
 public final class VllmRope {
+  /** The rope types (and model-specific classes) the vllm semantics computes, as refusals list them. */
+  public static final String COVERED = "default, linear, dynamic, ntk_alpha, yarn, deepseek_yarn, longrope, llama3, "
+      + "mrope, ntk, proportional, xdrope, openpangu, telechat3-yarn, and the Grok-1 and Bailing M-RoPE classes";
+
   private VllmRope() {}
 
-  /** The parameters of one layer type, and the keys of its dictionary that vLLM does not read. */
-  public record Result(LayerRope layer, List<String> ignoredKeys) {}
+  /**
+   * The parameters of one layer type, the keys of its dictionary that vLLM does not read, and what the table does
+   * not carry of vLLM's use of it (each a sentence for a warning).
+   */
+  public record Result(LayerRope layer, List<String> ignoredKeys, List<String> notes) {
+    public Result {
+      ignoredKeys = List.copyOf(ignoredKeys);
+      notes = List.copyOf(notes);
+    }
+  }
 
   /**
    * @param in the layer's dictionary, geometry and context length
@@ -52,6 +64,11 @@ public final class VllmRope {
     Precision precision = in.precision();
     long maxPositions = in.maxPositionEmbeddings();
     List<String> ignored = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    if (p.optBoolean("use_fope", false)) {
+      throw p.error("use_fope", "true", "is refused: vLLM's FourierRotaryEmbedding mixes the frequencies with "
+          + "learned coefficients from the checkpoint weights, which a config does not hold");
+    }
     LayerRope layer;
     switch (type) {
       case "default" -> {
@@ -101,11 +118,20 @@ public final class VllmRope {
         }
         layer = in.layer(type, banded, 1.0, null);
       }
+      case "ntk" -> layer = NtkScalingRope.compute(in, dim, theta);
+      case "proportional" -> layer = Gemma4ProportionalRope.compute(in, theta, ignored);
+      case "xdrope" -> layer = XdRope.compute(in, dim, theta, notes);
+      case "openpangu" -> layer = OpenPanguRope.compute(in, dim, theta, notes);
+      case "telechat3-yarn" -> layer = TeleChat3YarnRope.compute(in, dim, theta);
+      case "mllama4" -> throw new RopeConfigException(in.modelId(), p.path("rope_type"), '"' + type + '"',
+          "= \"mllama4\" is refused: vLLM's Llama4VisionRotaryEmbedding is the vision encoder's 2-D RoPE, whose "
+              + "cache is indexed by image patch (x, y) coordinates, not by a token position; it has no position "
+              + "table");
       default -> throw new RopeConfigException(in.modelId(), p.path("rope_type"), '"' + type + '"',
-          "= \"" + type + "\" has no vLLM implementation that ropeforge reproduces (vllm semantics covers default, "
-              + "linear, dynamic, ntk_alpha, yarn, deepseek_yarn, longrope, llama3 and mrope)");
+          "= \"" + type + "\" has no vLLM implementation that ropeforge reproduces (vllm semantics covers "
+              + COVERED + ")");
     }
-    return new Result(layer, ignored);
+    return new Result(layer, ignored, notes);
   }
 
   private static LayerRope yarn(VariantInput in, int dim, double theta, boolean deepseek, List<String> ignored) {
@@ -203,7 +229,7 @@ public final class VllmRope {
   }
 
   /** vLLM cannot serve positions past its cache, so a longer table would be one no vLLM run uses. */
-  private static void fit(VariantInput in, String type, long cacheLength, String rule) {
+  static void fit(VariantInput in, String type, long cacheLength, String rule) {
     if (in.contextLength() > cacheLength) {
       throw new RopeConfigException(in.modelId(), "context_length", Long.toString(in.contextLength()),
           "= " + in.contextLength() + " exceeds the " + cacheLength + " positions of vLLM's cos_sin_cache for rope_type '"
@@ -211,7 +237,7 @@ public final class VllmRope {
     }
   }
 
-  private static void ignoreIfPresent(RopeParams p, List<String> ignored, String... keys) {
+  static void ignoreIfPresent(RopeParams p, List<String> ignored, String... keys) {
     for (String key : keys) {
       if (p.has(key)) {
         ignored.add(p.path(key));
