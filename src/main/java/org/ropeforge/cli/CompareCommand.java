@@ -92,6 +92,13 @@ public final class CompareCommand {
       differences = compare(model, length);
     } catch (RopeConfigException e) {
       err.println("ropeforge compare: the reference (transformers exact) is refused: " + e.getMessage());
+      // A type only another engine has (vLLM's ntk, xdrope, ...) still shows what each engine makes of it.
+      length = contextLength != null ? contextLength : model.maxPositionEmbeddings();
+      out.printf(Locale.ROOT, "model %s, context length %d, no reference (transformers exact is refused): each "
+          + "engine alone%n", model.modelId(), length);
+      for (String line : withoutReference(model, length)) {
+        out.println(line);
+      }
       return 1;
     }
     out.printf(Locale.ROOT, "model %s, context length %d, against transformers exact, %d positions%n",
@@ -136,6 +143,37 @@ public final class CompareCommand {
       }
     }
     return out;
+  }
+
+  /**
+   * Every engine but the reference, for a model the reference refuses: what each resolves (rope type, rotary dim and
+   * attention factor of each layer type) or why it refuses, one line each, in the fixed order.
+   */
+  static List<String> withoutReference(ModelConfig model, long length) {
+    List<String> lines = new ArrayList<>();
+    for (Semantics semantics : Semantics.values()) {
+      for (Precision precision : Precision.values()) {
+        Engine engine = new Engine(semantics, precision);
+        if (semantics == Semantics.TRANSFORMERS && precision == Precision.EXACT) {
+          continue;
+        }
+        String label = String.format(Locale.ROOT, "%-20s ", engine.label());
+        try {
+          ResolvedRope rope = RopeResolver.resolve(model, length,
+              RopeResolver.Options.DEFAULT.withSemantics(semantics).withPrecision(precision));
+          StringBuilder line = new StringBuilder(label).append("resolved:");
+          for (LayerRope layer : rope.layers()) {
+            line.append(String.format(Locale.ROOT, " %s%s rotary_dim %d attention factor %s;",
+                layer.layerType() == null ? "" : layer.layerType() + " ", layer.ropeType(), layer.rotaryDim(),
+                Double.toString(layer.attentionFactor())));
+          }
+          lines.add(line.substring(0, line.length() - 1));
+        } catch (RopeConfigException e) {
+          lines.add(label + "refused: " + e.getMessage());
+        }
+      }
+    }
+    return lines;
   }
 
   private static Difference difference(Engine engine, ResolvedRope reference, ResolvedRope other, long[] positions) {

@@ -51,6 +51,31 @@ class CompareCommandTest {
   }
 
   @Test
+  void aTypeOnlyVllmHasShowsEachEngineAloneAndExitsOne() throws Exception {
+    Path config = dir.resolve("ntk-model.json");
+    Files.writeString(config, "{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"max_position_embeddings\": 8192,"
+        + " \"rope_scaling\": {\"rope_type\": \"ntk\", \"factor\": 4.0}}");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = Main.run(new String[] {"compare", "--config", config.toString()},
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(1, status);
+    assertEquals("ropeforge compare: the reference (transformers exact) is refused: model 'ntk-model': "
+        + "rope_scaling.rope_type = \"ntk\" exists only in vLLM (NTKScalingRotaryEmbedding): transformers has no such "
+        + "rope_type; resolve it with the vllm semantics" + System.lineSeparator(), err.toString(StandardCharsets.UTF_8));
+    List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+    assertEquals(List.of(
+        "model ntk-model, context length 8192, no reference (transformers exact is refused): each engine alone",
+        "transformers torch   refused: model 'ntk-model': rope_scaling.rope_type = \"ntk\" exists only in vLLM "
+            + "(NTKScalingRotaryEmbedding): transformers has no such rope_type; resolve it with the vllm semantics",
+        // ExLlamaV2 acts on the scaling types it knows and reads any other as plain RoPE.
+        "exllamav2 exact      resolved: default rotary_dim 128 attention factor 1.0",
+        "exllamav2 torch      resolved: default rotary_dim 128 attention factor 1.0",
+        "vllm exact           resolved: ntk rotary_dim 128 attention factor 1.0",
+        "vllm torch           resolved: ntk rotary_dim 128 attention factor 1.0"), lines);
+  }
+
+  @Test
   void aMissingConfigIsAUsageError() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int status = Main.run(new String[] {"compare"}, new PrintStream(new ByteArrayOutputStream()),
