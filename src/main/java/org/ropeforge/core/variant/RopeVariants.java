@@ -41,7 +41,10 @@ public final class RopeVariants {
     return BY_NAME.keySet();
   }
 
-  /** The variant for the dictionary's rope_type; refuses unknown and weight-dependent types. */
+  /**
+   * The variant for the dictionary's rope_type; refuses unknown and weight-dependent types. A type only vLLM has
+   * ({@link VllmOnlyRope}) is returned too: it normalises, and refuses when the transformers semantics computes it.
+   */
   public static RopeVariant forParams(RopeParams params) {
     String type = params.ropeType();
     RopeVariant v = BY_NAME.get(type);

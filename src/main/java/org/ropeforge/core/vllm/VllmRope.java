@@ -31,8 +31,15 @@ import org.ropeforge.core.VariantInput;
  *   <li>{@code longrope}: the long factors whenever the context length exceeds the original length; the
  *       attention factor from max_position_embeddings / original only ({@code factor} and
  *       {@code attention_factor} are not read); PhiMoE's short/long mscale as in transformers;</li>
- *   <li>{@code llama3} with low_freq_factor == high_freq_factor: a wavelength exactly on the boundary gets ω/f.</li>
+ *   <li>{@code llama3} with low_freq_factor == high_freq_factor: a wavelength exactly on the boundary gets ω/f;</li>
+ *   <li>{@code proportional} (Gemma 4): {@code factor} is not read ({@link Gemma4ProportionalRope}).</li>
  * </ul>
+ *
+ * <p>The types only vLLM has each have a class of their own: {@code ntk} ({@link NtkScalingRope}), {@code xdrope}
+ * ({@link XdRope}), {@code openpangu} ({@link OpenPanguRope}), {@code telechat3-yarn} ({@link TeleChat3YarnRope});
+ * so do the classes model code builds without {@code get_rope}'s dispatch ({@link Grok1ScalingRope},
+ * {@link BailingMrope}). {@code mllama4} (a vision encoder's 2-D rope) and {@code use_fope} (learned coefficients)
+ * are refused with their reasons.
  */
 public final class VllmRope {
   /** The rope types (and model-specific classes) the vllm semantics computes, as refusals list them. */
