@@ -115,6 +115,12 @@ CASES = [
                                   "rope_parameters": {"rope_type": "default", "rope_theta": 6000000.0,
                                                       "mrope_section": [8, 12, 12]}}},
      32768, 64, 32768, {"rope_type": "bailing_mrope", "rope_theta": 6000000.0}, False),
+    # Bailing V3's attention drops partial_rotary_factor before get_rope: plain RoPE over the whole rope head.
+    ("bailing-v3-partial-dropped", {"inline": {"model_type": "bailing_moe_v3", "hidden_size": 4096,
+                                               "num_attention_heads": 32, "qk_rope_head_dim": 64,
+                                               "partial_rotary_factor": 0.5, "max_position_embeddings": 32768,
+                                               "rope_theta": 6000000.0}},
+     32768, 64, 32768, {"rope_type": "default", "rope_theta": 6000000.0}, False),
 ]
 
 

@@ -16,8 +16,11 @@ import org.ropeforge.core.vllm.VllmRope;
  * chunk attention, refused).
  */
 final class VllmSemantics {
-  /** Model families whose multi-head latent attention builds Bailing's M-RoPE when the dictionary has sections. */
-  static final String BAILING_FAMILY_PREFIX = "bailing";
+  /**
+   * Bailing V3 (and its VL text model): its multi-head latent attention drops partial_rotary_factor and rotates the
+   * whole qk_rope_head_dim, and builds Bailing's M-RoPE when the dictionary has mrope sections.
+   */
+  static final String BAILING_V3_FAMILY = "bailing_moe_v3";
 
   private VllmSemantics() {}
 
@@ -31,14 +34,14 @@ final class VllmSemantics {
       return new ResolvedRope(normalised.modelId(), contextLength, Semantics.VLLM, options.precision(),
           normalised.rules(), warnings, layers);
     }
-    boolean bailing = tree.family().startsWith(BAILING_FAMILY_PREFIX);
+    boolean bailing = tree.family().equals(BAILING_V3_FAMILY);
     for (TransformersSemantics.LayerSpec spec : normalised.layers()) {
       VariantInput input = new VariantInput(spec.params(), spec.layerType(), spec.headDim().dim(),
           spec.headDim().path(), true, normalised.maxPositions(), contextLength, options.precision(),
           normalised.softmaxScaleApplies());
       VllmRope.Result result = bailing && spec.params().has("mrope_section")
           ? BailingMrope.compute(input)
-          : VllmRope.compute(input, normalised.softmaxScaleApplies());
+          : VllmRope.compute(input, normalised.softmaxScaleApplies(), !bailing);
       for (String key : result.ignoredKeys()) {
         warnings.add("model '" + normalised.modelId() + "': " + key + " is not read by vLLM's "
             + result.layer().ropeType() + " rope");

@@ -38,7 +38,7 @@ class VllmSemanticsTest {
   @Test
   void everyVariantMatchesTheReferenceBuiltFromVllmsFormulas() throws IOException {
     List<JsonNode> records = records();
-    assertEquals(44, records.size(), "twenty-two cases in two precisions");
+    assertEquals(46, records.size(), "twenty-three cases in two precisions");
     for (JsonNode record : records) {
       String label = record.get("name").asText() + " " + record.get("precision").asText();
       Precision precision = Precision.parse(record.get("precision").asText());
@@ -212,6 +212,16 @@ class VllmSemanticsTest {
     assertEquals(List.of("model 'inline': vLLM's Grok-1 cache leaves out YaRN's magnitude scale ("
         + (0.1 * Math.log(2.0) + 1.0) + " from scaling_factor and attn_factor): attention factor 1"), grok.warnings());
     assertEquals(1.0, grok.layers().get(0).attentionFactor(), 0.0);
+
+    ModelConfig bailingV3 = inline("{\"model_type\": \"bailing_moe_v3\", \"hidden_size\": 4096, "
+        + "\"num_attention_heads\": 32, \"qk_rope_head_dim\": 64, \"partial_rotary_factor\": 0.5, "
+        + "\"max_position_embeddings\": 32768, \"rope_theta\": 6000000.0}");
+    ResolvedRope wholeHead = RopeResolver.resolve(bailingV3, 32768, vllm);
+    assertEquals(64, wholeHead.layers().get(0).rotaryDim());
+    assertTrue(wholeHead.warnings().contains(
+        "model 'inline': partial_rotary_factor is not read by vLLM's default rope"), wholeHead.warnings()::toString);
+    assertEquals(32, RopeResolver.resolve(bailingV3, 32768, RopeResolver.Options.DEFAULT).layers().get(0).rotaryDim(),
+        "transformers applies partial_rotary_factor");
   }
 
   /**

@@ -64,14 +64,25 @@ public final class VllmRope {
    * @param multiHeadLatentAttention whether vLLM's model code turns yarn into {@code deepseek_yarn}
    */
   public static Result compute(VariantInput in, boolean multiHeadLatentAttention) {
+    return compute(in, multiHeadLatentAttention, true);
+  }
+
+  /**
+   * @param partialRotary false where vLLM's model code drops partial_rotary_factor before {@code get_rope} (Bailing
+   *     V3's multi-head latent attention rotates its whole rope head); it is then reported as not read
+   */
+  public static Result compute(VariantInput in, boolean multiHeadLatentAttention, boolean partialRotary) {
     RopeParams p = in.params();
     String type = p.ropeType();
-    int dim = in.rotaryDim(true);
+    int dim = in.rotaryDim(partialRotary);
     double theta = in.theta();
     Precision precision = in.precision();
     long maxPositions = in.maxPositionEmbeddings();
     List<String> ignored = new ArrayList<>();
     List<String> notes = new ArrayList<>();
+    if (!partialRotary && p.optDouble("partial_rotary_factor", 1.0) != 1.0) {
+      ignored.add(p.path("partial_rotary_factor"));
+    }
     if (p.optBoolean("use_fope", false)) {
       throw p.error("use_fope", "true", "is refused: vLLM's FourierRotaryEmbedding mixes the frequencies with "
           + "learned coefficients from the checkpoint weights, which a config does not hold");
