@@ -106,10 +106,12 @@ CASES = [
                                       "scaling_factor": 4.0, "original_max_position_embeddings": 8192}},
      32768, 128, 32768, {"rope_type": "grok1", "method": "theta_scale", "rope_theta": 10000, "factor": 4.0,
                          "original_max_position_embeddings": 8192, "half_dims": True}, False),
+    # Without a top-level rope_type Grok1Attention calls get_rope with the config's rope_parameters over
+    # hidden_size // num_attention_heads (128 here, whatever head_dim says).
     ("grok1-plain", {"inline": {"architectures": ["Grok1ModelForCausalLM"], "model_type": "grok-1",
-                                "hidden_size": 6144, "num_attention_heads": 48, "max_position_embeddings": 8192,
-                                "rope_theta": 10000.9}},
-     8192, 128, 8192, {"rope_type": "grok1", "method": None, "rope_theta": 10000.9}, False),
+                                "hidden_size": 6144, "num_attention_heads": 48, "head_dim": 64,
+                                "max_position_embeddings": 8192, "rope_theta": 10000.9}},
+     8192, 128, 8192, {"rope_type": "default", "rope_theta": 10000.9}, False),
     ("bailing-mrope", {"inline": {"model_type": "bailing_moe_v3", "hidden_size": 4096, "num_attention_heads": 32,
                                   "qk_rope_head_dim": 64, "max_position_embeddings": 32768,
                                   "rope_parameters": {"rope_type": "default", "rope_theta": 6000000.0,
@@ -250,8 +252,6 @@ def vllm_params(case, config, dtype):
         dim = head_size // 2 if rp.get("half_dims") else head_size
         base = int(base)
         method = rp["method"]
-        if method is None:
-            return plain_inv_freq(base, dim, dtype), 1.0, 1.0, "default"
         f, orig = rp["factor"], rp["original_max_position_embeddings"]
         pos = base ** arange_ladder(dim, dtype)
         extra, inter = 1.0 / pos, 1.0 / (f * pos)

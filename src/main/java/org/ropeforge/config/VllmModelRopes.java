@@ -2,16 +2,17 @@ package org.ropeforge.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
-import org.ropeforge.core.FreqMath;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.RopeConfigException;
 import org.ropeforge.core.vllm.Grok1ScalingRope;
 
 /**
- * The vLLM model code that does not go through {@code get_rope}'s reading of the rope dictionary: Grok-1 builds its
- * rope from top-level config fields, and a dual-chunk-attention config replaces the rope altogether. Each is
- * recognised here, from the config tree, before the layer types are computed.
+ * The vLLM model code that does not go through {@code get_rope}'s reading of the rope dictionary as it is: Grok-1's
+ * attention rotates hidden_size // num_attention_heads whatever head_dim says, and with a top-level
+ * {@code rope_type} (Grok-2 checkpoints) builds {@code Grok1ScalingRotaryEmbedding} from top-level fields; a
+ * dual-chunk-attention config replaces the rope altogether. Each is recognised here, from the config tree, before
+ * the layer types are computed.
  */
 final class VllmModelRopes {
   /** vLLM's architecture names of Grok-1, whose model code reads the top-level rope fields below. */
@@ -34,7 +35,6 @@ final class VllmModelRopes {
   static final String GROK_THETA = "rope_theta";
   static final double GROK_THETA_DEFAULT = 10000;
   static final String GROK_HALF_DIMS = "rope_rotate_half_dims";
-  static final String GROK_CONTEXT_LEN = "context_len";
 
   private VllmModelRopes() {}
 
@@ -65,21 +65,37 @@ final class VllmModelRopes {
     return false;
   }
 
-  /** Grok-1's one layer as its vLLM model code builds it; {@code warnings} gets what the table leaves out. */
-  static LayerRope grok1(ConfigTree tree, long contextLength, Precision precision, List<String> warnings) {
+  /** Whether the config has Grok's top-level {@code rope_type}, which selects {@link Grok1ScalingRope}. */
+  static boolean hasGrok1Scaling(ConfigTree tree) {
+    String method = tree.fields().optString(tree.text(), GROK_ROPE_TYPE, tree.textPath(GROK_ROPE_TYPE));
+    return method != null && !method.isEmpty();
+  }
+
+  /** Grok1Attention's head: hidden_size // num_attention_heads, whatever head_dim the config gives. */
+  static TransformersSemantics.HeadDim grok1HeadDim(ConfigTree tree) {
+    JsonFields f = tree.fields();
+    long hidden = require(tree, f.optPositiveInt(tree.text(), "hidden_size", tree.textPath("hidden_size")),
+        "hidden_size");
+    long heads = require(tree, f.optPositiveInt(tree.text(), "num_attention_heads",
+        tree.textPath("num_attention_heads")), "num_attention_heads");
+    return new TransformersSemantics.HeadDim(tree.checkedHeadDim(hidden / heads, tree.textPath("hidden_size")),
+        tree.textPath("hidden_size"));
+  }
+
+  /**
+   * Grok-1's one layer when its config has a top-level {@code rope_type}: {@code Grok1ScalingRotaryEmbedding} as
+   * the model code builds it; {@code warnings} gets what the table leaves out.
+   */
+  static LayerRope grok1Scaling(ConfigTree tree, long contextLength, Precision precision, List<String> warnings) {
     JsonFields f = tree.fields();
     JsonNode text = tree.text();
     String modelId = tree.modelId();
-    long hidden = require(tree, f.optPositiveInt(text, "hidden_size", tree.textPath("hidden_size")), "hidden_size");
-    long heads = require(tree, f.optPositiveInt(text, "num_attention_heads", tree.textPath("num_attention_heads")),
-        "num_attention_heads");
-    // Grok1Attention: head_dim = hidden_size // num_heads, rotary_dim the head or its half.
-    int headDim = tree.checkedHeadDim(hidden / heads, tree.textPath("hidden_size"));
+    int headDim = grok1HeadDim(tree).dim();
     int rotaryDim = halfDims(tree) ? headDim / 2 : headDim;
     if (rotaryDim < 2 || rotaryDim % 2 != 0) {
-      throw new RopeConfigException(modelId, tree.textPath("hidden_size"), Long.toString(hidden), "gives rotary_dim "
-          + rotaryDim + " (hidden_size // num_attention_heads" + (halfDims(tree) ? " // 2" : "")
-          + "), which must be even and at least 2");
+      throw new RopeConfigException(modelId, tree.textPath("hidden_size"), Integer.toString(headDim),
+          "gives rotary_dim " + rotaryDim + " (hidden_size // num_attention_heads" + (halfDims(tree) ? " // 2" : "")
+              + "), which must be even and at least 2");
     }
     Double thetaValue = f.optNumber(text, GROK_THETA, tree.textPath(GROK_THETA));
     double theta = Math.floor(thetaValue == null ? GROK_THETA_DEFAULT : thetaValue);
@@ -88,23 +104,10 @@ final class VllmModelRopes {
           "= " + thetaValue + " must be at least 2 (the model code passes int(rope_theta))");
     }
     if (text.get("rope_scaling") != null && !text.get("rope_scaling").isNull()) {
-      warnings.add("model '" + modelId + "': " + tree.textPath("rope_scaling") + " is not read by vLLM's Grok-1, "
-          + "whose rope comes from top-level fields");
+      warnings.add("model '" + modelId + "': " + tree.textPath("rope_scaling") + " is not read by vLLM's Grok-1 "
+          + "scaling rope, which takes its parameters from top-level fields");
     }
     String method = f.optString(text, GROK_ROPE_TYPE, tree.textPath(GROK_ROPE_TYPE));
-    if (method == null || method.isEmpty()) {
-      Long context = f.optPositiveInt(text, GROK_CONTEXT_LEN, tree.textPath(GROK_CONTEXT_LEN));
-      Long max = context != null ? context
-          : f.optPositiveInt(text, "max_position_embeddings", tree.textPath("max_position_embeddings"));
-      long cache = require(tree, max, "max_position_embeddings");
-      if (contextLength > cache) {
-        throw new RopeConfigException(modelId, "context_length", Long.toString(contextLength), "= " + contextLength
-            + " exceeds the " + cache + " positions of vLLM's cos_sin_cache for Grok-1's plain rope ("
-            + (context != null ? GROK_CONTEXT_LEN : "max_position_embeddings") + ")");
-      }
-      return new LayerRope(null, "default", rotaryDim, FreqMath.defaultInvFreq(theta, rotaryDim, precision), 1.0,
-          null, null, 1.0, 0.0);
-    }
     long original = require(tree, f.optPositiveInt(text, GROK_ORIGINAL, tree.textPath(GROK_ORIGINAL)),
         GROK_ORIGINAL);
     double factor = number(tree, GROK_FACTOR, null);

@@ -12,8 +12,9 @@ import org.ropeforge.core.vllm.VllmRope;
 /**
  * vLLM's reading of a config: the config dialects are normalised as for transformers (vLLM reads configs through
  * transformers too), then each layer type is computed by {@link VllmRope}, which follows vLLM's {@code get_rope},
- * or by the class the model's own code builds instead ({@link VllmModelRopes}: Grok-1; Bailing's M-RoPE; dual
- * chunk attention, refused).
+ * or by the class the model's own code builds instead ({@link VllmModelRopes}: Grok-1's head of
+ * hidden_size // num_attention_heads and its scaling rope; Bailing V3's whole rope head and M-RoPE; dual chunk
+ * attention, refused).
  */
 final class VllmSemantics {
   /**
@@ -29,15 +30,17 @@ final class VllmSemantics {
     VllmModelRopes.refuseDualChunkAttention(tree);
     List<LayerRope> layers = new ArrayList<>();
     List<String> warnings = new ArrayList<>(normalised.warnings());
-    if (VllmModelRopes.isGrok1(tree)) {
-      layers.add(VllmModelRopes.grok1(tree, contextLength, options.precision(), warnings));
+    boolean grok1 = VllmModelRopes.isGrok1(tree);
+    if (grok1 && VllmModelRopes.hasGrok1Scaling(tree)) {
+      layers.add(VllmModelRopes.grok1Scaling(tree, contextLength, options.precision(), warnings));
       return new ResolvedRope(normalised.modelId(), contextLength, Semantics.VLLM, options.precision(),
           normalised.rules(), warnings, layers);
     }
+    TransformersSemantics.HeadDim grok1Head = grok1 ? VllmModelRopes.grok1HeadDim(tree) : null;
     boolean bailing = tree.family().equals(BAILING_V3_FAMILY);
     for (TransformersSemantics.LayerSpec spec : normalised.layers()) {
-      VariantInput input = new VariantInput(spec.params(), spec.layerType(), spec.headDim().dim(),
-          spec.headDim().path(), true, normalised.maxPositions(), contextLength, options.precision(),
+      TransformersSemantics.HeadDim head = grok1Head != null ? grok1Head : spec.headDim();
+      VariantInput input = new VariantInput(spec.params(), spec.layerType(), head.dim(), head.path(), true, normalised.maxPositions(), contextLength, options.precision(),
           normalised.softmaxScaleApplies());
       VllmRope.Result result = bailing && spec.params().has("mrope_section")
           ? BailingMrope.compute(input)

@@ -213,6 +213,12 @@ class VllmSemanticsTest {
         + (0.1 * Math.log(2.0) + 1.0) + " from scaling_factor and attn_factor): attention factor 1"), grok.warnings());
     assertEquals(1.0, grok.layers().get(0).attentionFactor(), 0.0);
 
+    ModelConfig grokPlain = inline("{\"architectures\": [\"Grok1ForCausalLM\"], \"hidden_size\": 6144, "
+        + "\"num_attention_heads\": 48, \"head_dim\": 64, \"max_position_embeddings\": 8192}");
+    assertEquals(128, RopeResolver.resolve(grokPlain, 8192, vllm).layers().get(0).rotaryDim(),
+        "Grok1Attention rotates hidden_size // num_attention_heads");
+    assertEquals(64, RopeResolver.resolve(grokPlain, 8192, RopeResolver.Options.DEFAULT).layers().get(0).rotaryDim());
+
     ModelConfig bailingV3 = inline("{\"model_type\": \"bailing_moe_v3\", \"hidden_size\": 4096, "
         + "\"num_attention_heads\": 32, \"qk_rope_head_dim\": 64, \"partial_rotary_factor\": 0.5, "
         + "\"max_position_embeddings\": 32768, \"rope_theta\": 6000000.0}");
