@@ -74,7 +74,8 @@ public final class VllmRope {
   public static Result compute(VariantInput in, boolean multiHeadLatentAttention, boolean partialRotary) {
     RopeParams p = in.params();
     String type = p.ropeType();
-    int dim = in.rotaryDim(partialRotary);
+    // Gemma 4's proportional rope spans the whole head and takes int(H·p) / 2 pairs, odd int(H·p) included.
+    int dim = Gemma4ProportionalRope.TYPE.equals(type) ? in.rotaryDim(false) : in.rotaryDim(partialRotary);
     double theta = in.theta();
     Precision precision = in.precision();
     long maxPositions = in.maxPositionEmbeddings();
