@@ -192,6 +192,22 @@ class VllmSemanticsTest {
         + "whose rows serve text positions as they are"), xd.warnings());
     assertNull(xd.layers().get(0).mropeSection());
 
+    ResolvedRope pangu = RopeResolver.resolve(inline("{\"hidden_size\": 4096, \"num_attention_heads\": 32, "
+        + "\"max_position_embeddings\": 2048, \"rope_parameters\": {\"rope_type\": \"openpangu\", "
+        + "\"rope_theta\": 10000.0, \"mrope_section\": [16, 24, 24], \"mrope_interleaved\": true}}"), 2048, vllm);
+    assertEquals(List.of("model 'inline': rope_parameters.mrope_section = [16, 24, 24] is not carried: openPangu "
+        + "interleaves its sections in an order of its own; the table is vLLM's cos_sin_cache, whose rows serve text "
+        + "positions as they are"), pangu.warnings());
+    assertNull(pangu.layers().get(0).mropeSection(), "Qwen3-VL's interleaving would name the wrong axes");
+
+    ResolvedRope bailingMrope = RopeResolver.resolve(inline("{\"model_type\": \"bailing_moe_v3\", "
+        + "\"hidden_size\": 4096, \"num_attention_heads\": 32, \"qk_rope_head_dim\": 64, "
+        + "\"max_position_embeddings\": 32768, \"rope_parameters\": {\"rope_type\": \"default\", "
+        + "\"rope_theta\": 6000000.0, \"mrope_section\": [8, 12, 12]}}"), 32768, vllm);
+    assertEquals(List.of("model 'inline': rope_parameters.mrope_section = [8, 12, 12] is not carried: Bailing "
+        + "alternates its first h + w frequencies between the h and w position rows; the table is vLLM's "
+        + "cos_sin_cache, whose rows serve text positions as they are"), bailingMrope.warnings());
+
     ResolvedRope gemma4 = RopeResolver.resolve(inline("{\"hidden_size\": 4096, \"num_attention_heads\": 16, "
         + "\"head_dim\": 256, \"max_position_embeddings\": 2048, \"rope_parameters\": {\"rope_type\": "
         + "\"proportional\", \"rope_theta\": 1000000.0, \"partial_rotary_factor\": 0.25, \"factor\": 2.0}}"), 2048,
