@@ -37,7 +37,11 @@ import org.ropeforge.core.table.TablePart;
  * different.
  */
 final class ConformanceSuite {
-  static final String VERSION = "5.17.0";
+  /**
+   * The transformers versions whose references are checked, newest first; the newest is the one whose semantics
+   * the rules follow ({@link ModelTypeConformance#SEMANTICS_VERSION}).
+   */
+  static final List<String> VERSIONS = List.of("5.18.0", "5.17.0");
   static final List<String> FORMS = List.of("v5", "v4", "linear", "dynamic", "yarn", "yarn_mscale", "longrope",
       "llama3_31", "llama3_bands", "llama3_wide");
   static final double TORCH_ULPS = 1;
@@ -87,8 +91,8 @@ final class ConformanceSuite {
 
   private ConformanceSuite() {}
 
-  static List<JsonNode> records(String form) throws IOException {
-    String path = "/conformance/transformers-" + VERSION + "/" + form + ".jsonl.gz";
+  static List<JsonNode> records(String version, String form) throws IOException {
+    String path = "/conformance/transformers-" + version + "/" + form + ".jsonl.gz";
     List<JsonNode> out = new ArrayList<>();
     try (InputStream raw = ConformanceSuite.class.getResourceAsStream(path)) {
       if (raw == null) {
