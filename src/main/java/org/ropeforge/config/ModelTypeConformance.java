@@ -14,7 +14,9 @@ import java.util.TreeSet;
  * generated from the conformance references of transformers 5.18 and 5.17 (conformance_table.py), never a
  * hand-written list. The rules follow 5.18. Where 5.17 and 5.18 differ, the 5.18 rule is applied: (1) the
  * top-level rope_theta and partial_rotary_factor fill each entry of a per-layer-type rope_parameters dictionary
- * that lacks them (5.17 set them next to the entries). On the references of both versions, every model type in every form gives the same values,
+ * that lacks them (5.17 set them next to the entries); (2) an odd partial rotary dimension is rounded up to the
+ * next even one, its exponents keeping the odd denominator, and a fully rotated odd head dimension is refused
+ * (5.18 validate_rope names both). On the references of both versions, every model type in every form gives the same values,
  * so the 5.17 references are checked with the same rules.
  *
  * @param modelType the config's model_type (the root one for composite configs), or empty when it has none
