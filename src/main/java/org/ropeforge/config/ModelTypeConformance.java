@@ -16,7 +16,9 @@ import java.util.TreeSet;
  * top-level rope_theta and partial_rotary_factor fill each entry of a per-layer-type rope_parameters dictionary
  * that lacks them (5.17 set them next to the entries); (2) an odd partial rotary dimension is rounded up to the
  * next even one, its exponents keeping the odd denominator, and a fully rotated odd head dimension is refused
- * (5.18 validate_rope names both). On the references of both versions, every model type in every form gives the same values,
+ * (5.18 validate_rope names both); (3) a dictionary keyed by layer types is per layer type only when the config
+ * declares those layer types (5.18 nested_rope_parameter_keys), so one whose keys no layer_types names is refused
+ * (5.18 would read it flat and ignore its entries). On the references of both versions, every model type in every form gives the same values,
  * so the 5.17 references are checked with the same rules.
  *
  * @param modelType the config's model_type (the root one for composite configs), or empty when it has none

@@ -116,4 +116,17 @@ class Transformers518RulesTest {
         + "step3p5's config class then rebuilds every layer type's parameters from rope_theta, which these rules do "
         + "not mix with the given ones; give a dictionary per layer type", e.getMessage());
   }
+
+  @Test
+  void aDictionaryKeyedByUndeclaredLayerTypesIsRefused() {
+    // transformers 5.18 reads it flat for Llama: rope_theta 10000 (its default), the nested entries ignored.
+    RopeConfigException e = assertThrows(RopeConfigException.class, () -> resolve("{\"model_type\": \"llama\", "
+        + "\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_parameters\": {\"full_attention\": "
+        + "{\"rope_type\": \"default\", \"rope_theta\": 500000.0}}}"));
+    assertEquals("rope_parameters", e.field());
+    assertEquals("model 'x': rope_parameters = {\"full_attention\":{\"rope_type\":\"default\",\"rope_theta\":500000.0}} "
+        + "is keyed by layer type, but the config declares no layer_types naming them: transformers 5.18 then reads it "
+        + "as one flat dictionary and ignores the nested entries; give layer_types, or a flat dictionary",
+        e.getMessage());
+  }
 }
