@@ -57,7 +57,8 @@ final class ConformanceSuite {
    * MATCHED: within the tolerances. REFUSED: a RopeConfigException. SCALED_ROWS: everything matched except cos or
    * sin rows multiplied by an attention factor other than 1, off by 2 ulps: torch's vectorised cosf and ours
    * differ by 1 ulp on some angles, and the float32 multiply by the factor can turn that into 2 ulps of the
-   * product. Each such case is listed in torch-scaled-rows.txt, so that a new one fails and a fixed one must be
+   * product. Each such case is listed in its version's known-differences.txt, so that a new one fails and a fixed
+   * one must be
    * removed. DIFFERENT: anything else, a silent difference.
    */
   enum Outcome { MATCHED, REFUSED, SCALED_ROWS, DIFFERENT }
@@ -159,7 +160,8 @@ final class ConformanceSuite {
       tally.count("attention_factor", attentionUlps == 0);
       // The module keeps its factor as a Python float, and torch multiplies the float32 cos/sin by its float32
       // rounding: this is the equality that reaches the tables.
-      tally.count("attention_factor as the float32 torch multiplies by", (float) t.attentionFactor() == (float) attention);
+      tally.count("attention_factor as the float32 torch multiplies by",
+          (float) t.attentionFactor() == (float) attention);
       worstTorch = Math.max(worstTorch, attentionUlps);
       if (Math.abs(x.attentionFactor() - attention) > EXACT_ATTENTION_RELATIVE * Math.abs(attention)) {
         differences.add(where + "exact attention factor " + x.attentionFactor() + ", the module's " + attention);

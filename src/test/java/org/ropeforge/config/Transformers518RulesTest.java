@@ -124,9 +124,9 @@ class Transformers518RulesTest {
         + "\"hidden_size\": 4096, \"num_attention_heads\": 32, \"rope_parameters\": {\"full_attention\": "
         + "{\"rope_type\": \"default\", \"rope_theta\": 500000.0}}}"));
     assertEquals("rope_parameters", e.field());
-    assertEquals("model 'x': rope_parameters = {\"full_attention\":{\"rope_type\":\"default\",\"rope_theta\":500000.0}} "
-        + "is keyed by layer type, but the config declares no layer_types naming them: transformers 5.18 then reads it "
-        + "as one flat dictionary and ignores the nested entries; give layer_types, or a flat dictionary",
+    assertEquals("model 'x': rope_parameters = {\"full_attention\":{\"rope_type\":\"default\","
+        + "\"rope_theta\":500000.0}} is keyed by layer type, but the config declares no layer_types naming them: "
+        + "transformers 5.18 then reads it as one flat dictionary and ignores the nested entries; give layer_types, or a flat dictionary",
         e.getMessage());
   }
 }

@@ -115,7 +115,8 @@ class TransformersConformanceTest {
     assertTrue(different.isEmpty(), different.size() + " silently different:\n" + String.join("\n", different));
     Set<String> fixed = new TreeSet<>(known);
     fixed.removeAll(stillDifferent);
-    assertTrue(fixed.isEmpty(), "now matched or refused, remove from " + version + "/" + KNOWN_DIFFERENCES + ": " + fixed);
+    assertTrue(fixed.isEmpty(),
+        "now matched or refused, remove from " + version + "/" + KNOWN_DIFFERENCES + ": " + fixed);
   }
 
   /**
