@@ -11,7 +11,8 @@ mpmath at 50 digits, for ropeforge's exact mode; such a value is kept only when 
 
 usage: generate_references.py OUTDIR [--only TYPE,TYPE] [--shard I/N] [--sources FILE.json.gz]
 Writes OUTDIR/<form>.jsonl.gz (one line per model type) and OUTDIR/not-driven.jsonl (model type, form,
-reason), and prints the counts per form.
+reason), and prints the counts per form. A model type whose config needs a package that is not installed (timm
+for pe_video and pe_audio_video) is listed there with the import error.
 """
 import argparse
 import base64
@@ -25,6 +26,9 @@ import os
 import sys
 import traceback
 import warnings
+
+# Some composite configs name a hub checkpoint for a sub-config; nothing is to be fetched while generating.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import mpmath
 import numpy as np

@@ -26,7 +26,7 @@ final class FamilyRules {
       new GptOssRule(), new Ministral3Rule(), new GemmaPerLayerRule(), new DbrxRule(), new MoonshineRule(),
       new JetMoeRule(), new Zamba2Rule(), new MiniMaxM3VlRule(), new DeepseekV4Rule(), new ModernBertRule(),
       new Olmo3Rule(), new NeoMmeRule(), new PerLayerClassDefaultsRule(), new NestedTextConfigRule(),
-      new V4LayerTypesRefusedRule(), new Mistral4Rule(), new Ernie45VlRule());
+      new ClassDefaultLayerTypesRule(), new Step3p7Rule(), new Mistral4Rule(), new Ernie45VlRule());
 
   private static final Map<String, FamilyRule> BY_MODEL_TYPE;
 

@@ -75,6 +75,9 @@ final class TransformersNormalizer {
     }
 
     boolean perLayerType = isPerLayerType(dict);
+    if (perLayerType) {
+      refuseUndeclaredLayerTypes(dict, dictPath);
+    }
     familyRule.refuse(this, dict, perLayerType);
     List<LayerSpec> layers = new ArrayList<>();
     if (perLayerType) {
@@ -255,6 +258,33 @@ final class TransformersNormalizer {
 
   private JsonNode ropeDictionary(String key) {
     return fields.optObject(text, key, config.textPath(key));
+  }
+
+  /**
+   * transformers 5.18 reads a dictionary as per layer type only when its keys are layer types the config declares
+   * (layer_types, or the family's own labels); otherwise it reads it as one flat dictionary and ignores the nested
+   * entries. Whether the config class declares layer_types of its own cannot be seen from a config that has none,
+   * so such a dictionary is refused rather than given tables the model would not use.
+   */
+  private void refuseUndeclaredLayerTypes(JsonNode dict, String dictPath) {
+    Set<String> declared = new LinkedHashSet<>(familyRule.perLayerTypeKeys());
+    JsonNode layerTypes = text.get("layer_types");
+    if (layerTypes != null && layerTypes.isArray()) {
+      for (JsonNode t : layerTypes) {
+        if (t.isTextual()) {
+          declared.add(t.textValue());
+        }
+      }
+    }
+    for (Iterator<String> it = dict.fieldNames(); it.hasNext(); ) {
+      if (declared.contains(it.next())) {
+        return;
+      }
+    }
+    throw new RopeConfigException(config.modelId(), dictPath, JsonFields.abbreviate(dict),
+        "= " + JsonFields.abbreviate(dict) + " is keyed by layer type, but the config declares no layer_types naming "
+            + "them: transformers 5.18 then reads it as one flat dictionary and ignores the nested entries; give "
+            + "layer_types, or a flat dictionary");
   }
 
   private boolean isPerLayerType(JsonNode dict) {

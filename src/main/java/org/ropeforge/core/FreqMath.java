@@ -37,9 +37,17 @@ public final class FreqMath {
     return out;
   }
 
-  /** Plain RoPE: 1 / base^(2i/d) for i < d/2. */
+  /**
+   * The number of frequencies of a ladder over {@code dim}: arange(0, d, 2) has ceil(d/2) entries, d/2 for the
+   * usual even d.
+   */
+  public static int frequencies(int dim) {
+    return (dim + 1) / 2;
+  }
+
+  /** Plain RoPE: 1 / base^(2i/d) for i < ceil(d/2). */
   public static double[] defaultInvFreq(double base, int dim, Precision precision) {
-    return reciprocal(basePowers(base, dim / 2, dim, precision), precision);
+    return reciprocal(basePowers(base, frequencies(dim), dim, precision), precision);
   }
 
   public static double[] reciprocal(double[] values, Precision precision) {
@@ -107,7 +115,7 @@ public final class FreqMath {
    */
   public static double[] yarnBlend(double base, int dim, double factor, double low, double high,
       Precision precision) {
-    int half = dim / 2;
+    int half = frequencies(dim);
     double span = low == high ? (high + 0.001) - low : high - low;
     double[] powers = basePowers(base, half, dim, precision);
     double[] out = new double[half];

@@ -56,6 +56,30 @@ public record VariantInput(
     return dim;
   }
 
+  /**
+   * The dimension d of transformers' frequency ladder arange(0, d, 2) / d, d = int(head_dim × partial_rotary_factor).
+   * An odd d from a partial factor is kept: the ladder then has ceil(d/2) frequencies over denominator d and the
+   * model rotates 2·ceil(d/2) dims, which still fit in the head (transformers 5.18 names this rule: "an odd partial
+   * rotary dim is rounded up"). A fully rotated odd head dimension is refused by that rule's name, and a d below 2
+   * as in {@link #rotaryDim}.
+   */
+  public int ladderDim(boolean applyPartial) {
+    double partial = applyPartial ? params.optDouble("partial_rotary_factor", 1.0) : 1.0;
+    int dim = partial > 0 && partial <= 1 ? (int) (headDim * partial) : 0;
+    if (dim >= 3 && dim % 2 == 1 && dim + 1 <= headDim) {
+      return dim;
+    }
+    if (dim >= 3 && dim % 2 == 1) {
+      throw new RopeConfigException(modelId(), partial == 1.0 ? headDimPath : params.path("partial_rotary_factor"),
+          partial == 1.0 ? Integer.toString(headDim) : Double.toString(partial),
+          "gives rotary_dim " + dim + " (head_dim " + headDim + " x partial_rotary_factor " + partial + "): a fully "
+              + "rotated odd head dimension is refused, as transformers 5.18 refuses it (RoPE requires an even rotary "
+              + "dimension); its rotary embedding would give " + (dim + 1) / 2 + " frequencies, " + (dim + 1)
+              + " rotated dims, for a head of " + headDim);
+    }
+    return rotaryDim(applyPartial);
+  }
+
   public LayerRope layer(String ropeType, double[] invFreq, double attentionFactor, Double softmaxScale) {
     int[] sections = mropeSection();
     if (sections != null) {

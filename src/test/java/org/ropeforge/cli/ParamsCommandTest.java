@@ -166,14 +166,14 @@ class ParamsCommandTest {
     assertEquals("unknown", warned.lines().get(0).get("model_type_conformance").textValue());
     assertEquals(128, warned.lines().get(0).get("layers").get(0).get("rotary_dim").intValue());
     assertTrue(warned.err().contains("warning: model 'unknown': model_type \"brand_new_lm\" is not in the "
-        + "conformance table of transformers 5.17; resolved by the generic rules"), warned.err());
+        + "conformance table of transformers 5.18; resolved by the generic rules"), warned.err());
 
     Result refused = run("params", "--config", unknown.toString(), "--unknown-model-types", "refuse");
     assertEquals(1, refused.status());
     JsonNode error = refused.lines().get(0).get("error");
     assertEquals("model_type", error.get("field").textValue());
     assertEquals("model 'unknown': model_type = \"brand_new_lm\": model_type \"brand_new_lm\" is not in the conformance table of transformers "
-        + "5.17, and --unknown-model-types refuse is set", error.get("message").textValue());
+        + "5.18, and --unknown-model-types refuse is set", error.get("message").textValue());
 
     Result usage = run("params", "--config", unknown.toString(), "--unknown-model-types", "ignore");
     assertEquals(2, usage.status());

@@ -19,46 +19,60 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.ropeforge.config.ConformanceSuite.Outcome;
 import org.ropeforge.config.ConformanceSuite.Tally;
 import org.ropeforge.config.ConformanceSuite.Verdict;
 
 /**
- * Every model type of transformers 5.17 with a text rotary module, in every form of its config, against its
- * own rotary module (see {@link ConformanceSuite}): matched, or refused by name; never silently different.
- * Writes the verdicts to target/conformance/verdicts.jsonl, from which scripts/conformance-table.py builds the
- * README's table.
+ * Every model type of transformers 5.18 and 5.17 with a text rotary module, in every form of its config, against
+ * its own rotary module (see {@link ConformanceSuite}): matched, or refused by name; never silently different.
+ * Writes the verdicts to target/conformance/verdicts-VERSION.jsonl, from which conformance_table.py builds the
+ * README's tables.
  */
 class TransformersConformanceTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final String KNOWN_DIFFERENCES = "/conformance/known-differences.txt";
+  /** Per version folder: the numeric differences known for that version's references. */
+  private static final String KNOWN_DIFFERENCES = "known-differences.txt";
   /** Differences that are a few float32 ulps of arithmetic, not of rules. */
   private static final Pattern NUMERIC_ONLY = Pattern.compile(
       "(torch precision inv_freq or attention factor off by [23]\\.0 float32 ulps"
           + "|exact inv_freq\\[\\d+\\] \\S+ is \\S+ float32 ulps from torch's \\S+)");
 
   @Test
-  void everyModelTypeMatchesTransformersOrIsRefusedByName() throws IOException {
+  void theKnownModelTypesAreThoseOfTheReferencesAndTheSemanticsTheNewestVersions() throws IOException {
+    Set<String> referenced = new TreeSet<>();
+    for (String version : ConformanceSuite.VERSIONS) {
+      for (String form : ConformanceSuite.FORMS) {
+        ConformanceSuite.records(version, form).forEach(r -> referenced.add(r.get("model_type").textValue()));
+      }
+    }
+    assertEquals(referenced, ModelTypeConformance.knownModelTypes(),
+        "conformance-model-types.txt is not the references' model types: run conformance_table.py");
+    String newest = ConformanceSuite.VERSIONS.get(0);
+    assertEquals(ModelTypeConformance.SEMANTICS_VERSION, newest.substring(0, newest.lastIndexOf('.')),
+        "semantics version reported against the newest references' version");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"5.18.0", "5.17.0"})
+  void everyModelTypeMatchesTransformersOrIsRefusedByName(String version) throws IOException {
+    assertTrue(ConformanceSuite.VERSIONS.contains(version), version);
     Tally tally = ConformanceSuite.newTally();
     List<Verdict> verdicts = new ArrayList<>();
     for (String form : ConformanceSuite.FORMS) {
-      List<JsonNode> records = ConformanceSuite.records(form);
+      List<JsonNode> records = ConformanceSuite.records(version, form);
       assertTrue(records.size() >= 200, form + ": only " + records.size() + " model types in the references");
       for (JsonNode record : records) {
-        assertEquals(ConformanceSuite.VERSION, record.get("transformers").textValue(), "reference version");
+        assertEquals(version, record.get("transformers").textValue(), "reference version");
         verdicts.add(ConformanceSuite.check(record, tally));
       }
     }
-    writeVerdicts(verdicts);
-    Set<String> referenced = new TreeSet<>();
-    verdicts.forEach(v -> referenced.add(v.modelType()));
-    assertEquals(referenced, ModelTypeConformance.knownModelTypes(),
-        "conformance-model-types.txt is not the references' model types: run conformance_table.py");
-    assertEquals(ModelTypeConformance.SEMANTICS_VERSION, ConformanceSuite.VERSION.substring(0,
-        ConformanceSuite.VERSION.lastIndexOf('.')), "semantics version reported against the references' version");
+    writeVerdicts(version, verdicts);
 
     List<String> different = new ArrayList<>();
-    StringBuilder summary = new StringBuilder("transformers " + ConformanceSuite.VERSION + " conformance:\n");
+    StringBuilder summary = new StringBuilder("transformers " + version + " conformance:\n");
     for (String form : ConformanceSuite.FORMS) {
       long matched = count(verdicts, form, Outcome.MATCHED);
       long refused = count(verdicts, form, Outcome.REFUSED);
@@ -81,7 +95,7 @@ class TransformersConformanceTest {
             + "to mpmath, exact without a known formula %.3g float32 ulps of torch%n", tally.worstTorchUlps,
         tally.worstCosSinUlps, tally.worstExactRelative, tally.worstExactUlpsWithoutFormula));
     System.out.print(summary);
-    Set<String> known = knownDifferences();
+    Set<String> known = knownDifferences(version);
     Set<String> stillDifferent = new TreeSet<>();
     for (Verdict v : verdicts) {
       String key = v.form() + " " + v.modelType();
@@ -101,7 +115,8 @@ class TransformersConformanceTest {
     assertTrue(different.isEmpty(), different.size() + " silently different:\n" + String.join("\n", different));
     Set<String> fixed = new TreeSet<>(known);
     fixed.removeAll(stillDifferent);
-    assertTrue(fixed.isEmpty(), "now matched or refused, remove from " + KNOWN_DIFFERENCES + ": " + fixed);
+    assertTrue(fixed.isEmpty(),
+        "now matched or refused, remove from " + version + "/" + KNOWN_DIFFERENCES + ": " + fixed);
   }
 
   /**
@@ -109,9 +124,10 @@ class TransformersConformanceTest {
    * {@link #KNOWN_DIFFERENCES}: a difference of rules (frequency count, layer types, formula) is never accepted
    * there, and an entry that stops differing fails the test until it is removed, so the list only shrinks.
    */
-  private static Set<String> knownDifferences() throws IOException {
+  private static Set<String> knownDifferences(String version) throws IOException {
     Set<String> out = new TreeSet<>();
-    try (InputStream in = TransformersConformanceTest.class.getResourceAsStream(KNOWN_DIFFERENCES)) {
+    String path = "/conformance/transformers-" + version + "/" + KNOWN_DIFFERENCES;
+    try (InputStream in = TransformersConformanceTest.class.getResourceAsStream(path)) {
       for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
         String entry = line.replaceAll("#.*", "").trim();
         if (!entry.isEmpty()) {
@@ -126,7 +142,7 @@ class TransformersConformanceTest {
     return verdicts.stream().filter(v -> v.form().equals(form) && v.outcome() == outcome).count();
   }
 
-  private static void writeVerdicts(List<Verdict> verdicts) throws IOException {
+  private static void writeVerdicts(String version, List<Verdict> verdicts) throws IOException {
     Path dir = Path.of("target", "conformance");
     Files.createDirectories(dir);
     StringBuilder out = new StringBuilder();
@@ -138,6 +154,6 @@ class TransformersConformanceTest {
       o.put("detail", v.detail());
       out.append(MAPPER.writeValueAsString(o)).append('\n');
     }
-    Files.writeString(dir.resolve("verdicts.jsonl"), out.toString(), StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("verdicts-" + version + ".jsonl"), out.toString(), StandardCharsets.UTF_8);
   }
 }

@@ -104,8 +104,10 @@ class ValidationErrorsTest {
     RopeConfigException e = refused("{\"model_type\": \"llama\", \"head_dim\": 63, \"hidden_size\": 4032, "
         + "\"num_attention_heads\": 64}");
     assertEquals("head_dim", e.field());
-    assertEquals("model 'x': head_dim gives rotary_dim 63 (head_dim 63 x partial_rotary_factor 1.0), which "
-        + "must be even and at least 2", e.getMessage());
+    assertEquals("model 'x': head_dim gives rotary_dim 63 (head_dim 63 x partial_rotary_factor 1.0): a fully "
+        + "rotated odd head dimension is refused, as transformers 5.18 refuses it (RoPE requires an even rotary "
+        + "dimension); its rotary embedding would give 32 frequencies, 64 rotated dims, for a head of 63",
+        e.getMessage());
   }
 
   @Test

@@ -50,7 +50,7 @@ class RopeTableFileTest {
     expected.put("model_id", "org/model");
     expected.put("context_length", "4096");
     expected.put("semantics", "transformers");
-    expected.put("transformers_semantics", "5.17");
+    expected.put("transformers_semantics", "5.18");
     expected.put("precision", "exact");
     expected.put("layout", "neox");
     expected.put("dtype", "f32");

@@ -77,14 +77,14 @@ class UnknownModelTypesTest {
     assertEquals("unknown", rows.get(1).get("model_type_conformance").asText());
     Safetensors.Header unknownFile = Safetensors.read(out.resolve("safetensors/org/unknown/rope-64.safetensors"));
     assertEquals("unknown", unknownFile.metadata().get("model_type_conformance"));
-    assertEquals("5.17", unknownFile.metadata().get("transformers_semantics"));
+    assertEquals("5.18", unknownFile.metadata().get("transformers_semantics"));
     assertEquals("known", Safetensors.read(out.resolve("safetensors/org/known/rope-64.safetensors")).metadata()
         .get("model_type_conformance"));
     List<Row> params = spark.read().parquet(out.resolve("parquet/params").toString()).orderBy("model_id")
         .collectAsList();
     assertEquals(List.of("known", "unknown"),
         params.stream().map(r -> r.<String>getAs("model_type_conformance")).toList());
-    assertEquals(List.of("5.17", "5.17"), params.stream().map(r -> r.<String>getAs("transformers_semantics")).toList());
+    assertEquals(List.of("5.18", "5.18"), params.stream().map(r -> r.<String>getAs("transformers_semantics")).toList());
     VerifyTest.Result verify = VerifyTest.verify(spark.sparkContext().hadoopConfiguration(), "--out", out.toString());
     assertEquals(0, verify.exit(), verify.out());
   }
@@ -99,7 +99,7 @@ class UnknownModelTypesTest {
     assertEquals("model_type", error.get("field").asText());
     assertEquals("\"house_arch_v7\"", error.get("value").asText());
     assertEquals("model 'org/unknown': model_type = \"house_arch_v7\": model_type \"house_arch_v7\" is not in the"
-        + " conformance table of transformers 5.17, and --unknown-model-types refuse is set",
+        + " conformance table of transformers 5.18, and --unknown-model-types refuse is set",
         error.get("message").asText());
     assertNull(manifest(out).get(1).get("files").get(0));
   }

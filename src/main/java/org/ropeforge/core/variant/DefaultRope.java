@@ -25,7 +25,7 @@ public final class DefaultRope implements RopeVariant {
 
   @Override
   public LayerRope compute(VariantInput in) {
-    int dim = in.rotaryDim(in.partialInDefault());
+    int dim = in.ladderDim(in.partialInDefault());
     return in.layer(name(), FreqMath.defaultInvFreq(in.theta(), dim, in.precision()), 1.0, null);
   }
 }

@@ -30,7 +30,7 @@ public final class DynamicNtkRope implements RopeVariant {
   @Override
   public LayerRope compute(VariantInput in) {
     double factor = in.params().requireFactor("factor");
-    int dim = in.rotaryDim(true);
+    int dim = in.ladderDim(true);
     return in.layer(name(), grownInvFreq(in, in.theta(), factor, dim), 1.0, null);
   }
 

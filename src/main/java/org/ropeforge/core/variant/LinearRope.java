@@ -26,7 +26,7 @@ public final class LinearRope implements RopeVariant {
   @Override
   public LayerRope compute(VariantInput in) {
     double factor = in.params().requireFactor("factor");
-    int dim = in.rotaryDim(true);
+    int dim = in.ladderDim(true);
     double[] plain = FreqMath.defaultInvFreq(in.theta(), dim, in.precision());
     return in.layer(name(), FreqMath.divide(plain, factor, in.precision()), 1.0, null);
   }

@@ -32,7 +32,7 @@ public final class Llama3Rope implements RopeVariant {
     double low = p.requireFactor("low_freq_factor");
     double high = p.requireFactor("high_freq_factor");
     double original = p.requirePositiveInteger("original_max_position_embeddings");
-    int dim = in.rotaryDim(true);
+    int dim = in.ladderDim(true);
     double[] plain = FreqMath.defaultInvFreq(in.theta(), dim, in.precision());
     return in.layer(name(), FreqMath.llama3Bands(plain, factor, low, high, original, in.precision()), 1.0,
         null);

@@ -33,11 +33,11 @@ public final class LongRope implements RopeVariant {
   @Override
   public LayerRope compute(VariantInput in) {
     RopeParams p = in.params();
-    int dim = in.rotaryDim(true);
+    int dim = in.ladderDim(true);
     long original = p.requirePositiveInteger("original_max_position_embeddings");
     boolean useLong = in.contextLength() > original;
-    double[] shortFactor = p.requireFactorList("short_factor", dim / 2, "rotary_dim/2");
-    double[] longFactor = p.requireFactorList("long_factor", dim / 2, "rotary_dim/2");
+    double[] shortFactor = p.requireFactorList("short_factor", FreqMath.frequencies(dim), "rotary_dim/2");
+    double[] longFactor = p.requireFactorList("long_factor", FreqMath.frequencies(dim), "rotary_dim/2");
     double[] ext = useLong ? longFactor : shortFactor;
 
     double factor = p.has("factor")
@@ -63,8 +63,8 @@ public final class LongRope implements RopeVariant {
       attentionFactor = Math.sqrt(1 + Math.log(factor) / Math.log(original));
     }
 
-    double[] powers = FreqMath.basePowers(in.theta(), dim / 2, dim, in.precision());
-    double[] invFreq = new double[dim / 2];
+    double[] powers = FreqMath.basePowers(in.theta(), FreqMath.frequencies(dim), dim, in.precision());
+    double[] invFreq = new double[FreqMath.frequencies(dim)];
     for (int i = 0; i < invFreq.length; i++) {
       invFreq[i] = in.precision() == Precision.TORCH
           ? 1.0f / ((float) ext[i] * (float) powers[i])

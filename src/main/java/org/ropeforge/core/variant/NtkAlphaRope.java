@@ -33,7 +33,7 @@ public final class NtkAlphaRope implements RopeVariant {
   @Override
   public LayerRope compute(VariantInput in) {
     double alpha = in.params().requireFactor("alpha");
-    int dim = in.rotaryDim(true);
+    int dim = in.ladderDim(true);
     if (in.params().has("factor") && in.contextLength() > in.maxPositionEmbeddings()) {
       double factor = in.params().requireFactor("factor");
       return in.layer(name(), DynamicNtkRope.grownInvFreq(in, in.theta(), factor, dim), 1.0, null);

@@ -38,7 +38,7 @@ public final class YarnRope implements RopeVariant {
     double factor = p.requireFactor("factor");
     double original = p.requirePositiveInteger("original_max_position_embeddings");
     double theta = in.theta();
-    int dim = in.rotaryDim(true);
+    int dim = in.ladderDim(true);
     // transformers reads these with `or`, so an explicit 0 means "the default", as does null.
     double betaFast = orDefault(optUnsetOrFactor(p, "beta_fast"), 32);
     double betaSlow = orDefault(optUnsetOrFactor(p, "beta_slow"), 1);
