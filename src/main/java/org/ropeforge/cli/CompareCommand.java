@@ -32,8 +32,8 @@ import org.ropeforge.core.table.TablePart;
 public final class CompareCommand {
   static final String USAGE = """
       usage: ropeforge compare --config FILE [--context-length L]
-        --config FILE             one config.json (model id: the file name without .json, or the folder of a
-                                  config.json)
+        --config FILE             one config.json or GGUF file (model id: the file name without .json or
+                                  .gguf, or the folder of a config.json)
         --context-length L        table length; positions are sampled up to L - 1 (default: the model's
                                   max_position_embeddings)
       prints, for each semantics and precision, the largest difference from transformers/exact in inv_freq
@@ -76,8 +76,9 @@ public final class CompareCommand {
       return 2;
     }
     ModelConfig model;
-    try (InputStream in = Files.newInputStream(config)) {
-      model = RopeResolver.parse(modelId(config), ConfigBytes.read(in, Files.size(config)));
+    try {
+      String modelId = modelId(config);
+      model = RopeResolver.parse(modelId, ConfigFile.read(modelId, config));
     } catch (IOException e) {
       err.println("ropeforge compare: cannot read " + config + ": " + e.getMessage());
       return 1;
@@ -199,6 +200,6 @@ public final class CompareCommand {
     if (name.equals("config.json") && config.toAbsolutePath().getParent() != null) {
       return config.toAbsolutePath().getParent().getFileName().toString();
     }
-    return name.endsWith(".json") ? name.substring(0, name.length() - ".json".length()) : name;
+    return ConfigFile.stem(config);
   }
 }

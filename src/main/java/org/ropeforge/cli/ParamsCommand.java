@@ -88,11 +88,7 @@ public final class ParamsCommand {
       contextLength = cli.has("--context-length") ? cli.positiveLong("--context-length", 0L) : null;
       if (cli.has("--config")) {
         Path config = Path.of(cli.get("--config", null));
-        String name = config.getFileName().toString();
-        String stem = name.endsWith(".json") ? name.substring(0, name.length() - 5)
-            : GgufConfig.isGguf(name) ? name.substring(0, name.length() - GgufConfig.EXTENSION.length()) : name;
-        entries.add(CatalogEntry.of(stem,
-            config.toString(), List.of()));
+        entries.add(CatalogEntry.of(ConfigFile.stem(config), config.toString(), List.of()));
         manifestDir = Path.of("");
       } else {
         Path manifest = Path.of(cli.get("--catalog", null));
