@@ -29,14 +29,65 @@ public final class GgufConfig {
   public static final String ROPE_FACTORS_LONG = "rope_factors_long.weight";
   public static final String ROPE_FACTORS_SHORT = "rope_factors_short.weight";
 
-  /** GGUF architecture to the HF model_type whose config the converter reads for it. */
-  private static final Map<String, String> MODEL_TYPES = Map.of(
-      "llama", "llama", "qwen2", "qwen2", "qwen3", "qwen3", "phi3", "phi3");
+  /**
+   * How an architecture's GGUF file records the rotary dimension, which decides how
+   * {@code <arch>.rope.dimension_count} maps back.
+   */
+  enum Rotary {
+    /** The whole head rotates (the model's transformers code ignores or lacks a partial factor). */
+    FULL,
+    /**
+     * The converter writes the rotated part, {@code int(partial_rotary_factor * head_dim)}, which maps back to
+     * {@code partial_rotary_factor} (always written, since these families default to a factor below 1).
+     */
+    PARTIAL,
+    /**
+     * Multi-head latent attention: the rotated part is {@code qk_rope_head_dim} (required), and
+     * {@code attention.key_length} is the compressed width, not the head dimension.
+     */
+    LATENT
+  }
+
+  /** A GGUF architecture ropeforge maps: the HF model_type it is converted from, and how it records rotation. */
+  record Arch(String modelType, Rotary rotary) {}
+
+  /**
+   * GGUF architecture to what the converter reads it from. Every model_type here has transformers' default
+   * rope_theta 10000, llama.cpp's default freq_base, so a file without freq_base maps to a config without
+   * rope_theta. Architectures whose RoPE the header cannot give back are not listed, and are refused by name:
+   * per-layer-type RoPE (gemma3, cohere2, olmo3: the header has no layer pattern ropeforge reads), multimodal
+   * sections (qwen2vl, glm4v: {@code rope.dimension_sections}), remote-code families whose scaling the converter
+   * drops (internlm2's dynamic NTK, exaone, minicpm, chatglm), and falcon (the converter writes a fixed 2048
+   * context length instead of the config's).
+   */
+  private static final Map<String, Arch> ARCHS = Map.ofEntries(
+      Map.entry("llama", new Arch("llama", Rotary.FULL)),
+      Map.entry("qwen2", new Arch("qwen2", Rotary.FULL)),
+      Map.entry("qwen3", new Arch("qwen3", Rotary.FULL)),
+      Map.entry("phi3", new Arch("phi3", Rotary.FULL)),
+      Map.entry("qwen2moe", new Arch("qwen2_moe", Rotary.FULL)),
+      Map.entry("qwen3moe", new Arch("qwen3_moe", Rotary.FULL)),
+      Map.entry("gemma", new Arch("gemma", Rotary.FULL)),
+      Map.entry("gemma2", new Arch("gemma2", Rotary.FULL)),
+      Map.entry("olmo", new Arch("olmo", Rotary.FULL)),
+      Map.entry("olmo2", new Arch("olmo2", Rotary.FULL)),
+      Map.entry("granite", new Arch("granite", Rotary.FULL)),
+      Map.entry("starcoder2", new Arch("starcoder2", Rotary.FULL)),
+      Map.entry("command-r", new Arch("cohere", Rotary.FULL)),
+      Map.entry("phi2", new Arch("phi", Rotary.PARTIAL)),
+      Map.entry("stablelm", new Arch("stablelm", Rotary.PARTIAL)),
+      Map.entry("gptneox", new Arch("gpt_neox", Rotary.PARTIAL)),
+      Map.entry("glm4", new Arch("glm4", Rotary.PARTIAL)),
+      Map.entry("deepseek2", new Arch("deepseek_v3", Rotary.LATENT)));
 
   /** The {@code <arch>.rope.*} keys mapped; any other rope key is something the mapping would drop. */
   private static final Set<String> ROPE_KEYS = Set.of("rope.freq_base", "rope.dimension_count",
       "rope.scaling.type", "rope.scaling.factor", "rope.scaling.original_context_length",
       "rope.scaling.attn_factor", "rope.scaling.yarn_beta_fast", "rope.scaling.yarn_beta_slow");
+  /** deepseek2's yarn: the converter writes 0.1 x mscale_all_dim here. */
+  private static final String YARN_LOG_MULTIPLIER = "rope.scaling.yarn_log_multiplier";
+  /** The converter's factor: yarn_log_multiplier = 0.1 x mscale_all_dim. */
+  private static final double LOG_MULTIPLIER_PER_MSCALE = 0.1;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -72,40 +123,46 @@ public final class GgufConfig {
   static byte[] derive(String modelId, GgufFile file) throws IOException {
     Facts facts = new Facts(modelId, file);
     String arch = facts.requireString("general.architecture");
-    String modelType = MODEL_TYPES.get(arch);
-    if (modelType == null) {
+    Arch mapped = ARCHS.get(arch);
+    if (mapped == null) {
       throw new RopeConfigException(modelId, "general.architecture", arch, "= \"" + arch + "\" is not an "
-          + "architecture whose GGUF RoPE keys ropeforge maps (" + String.join(", ", MODEL_TYPES.keySet().stream()
-          .sorted().toList()) + "); refused rather than guessed");
+          + "architecture whose GGUF RoPE keys ropeforge maps (" + String.join(", ", mappedArchitectures())
+          + "); refused rather than guessed");
     }
     String p = arch + ".";
+    boolean latent = mapped.rotary() == Rotary.LATENT;
     for (String key : file.metadata().keySet()) {
-      if (key.startsWith(p + "rope.") && !ROPE_KEYS.contains(key.substring(p.length()))) {
+      String local = key.substring(Math.min(p.length(), key.length()));
+      if (key.startsWith(p + "rope.") && !ROPE_KEYS.contains(local) && !(latent
+          && local.equals(YARN_LOG_MULTIPLIER))) {
         throw new RopeConfigException(modelId, key, String.valueOf(file.metadata().get(key)),
             "is a RoPE key that ropeforge does not map to a config; refused rather than dropped");
       }
     }
     ObjectNode config = JSON.createObjectNode();
-    config.put("model_type", modelType);
+    config.put("model_type", mapped.modelType());
     long hidden = facts.requireCount(p + "embedding_length");
     long heads = facts.requireCount(p + "attention.head_count");
     config.put("hidden_size", hidden);
     config.put("num_attention_heads", heads);
-    Long keyLength = facts.optCount(p + "attention.key_length");
-    long headDim = keyLength != null ? keyLength : hidden / heads;
-    if (keyLength != null) {
-      config.put("head_dim", keyLength);
-    }
     config.put("max_position_embeddings", facts.requireCount(p + "context_length"));
     Double base = facts.optFloat(p + "rope.freq_base");
     if (base != null) {
       config.put("rope_theta", base);
     }
     Long ropeDims = facts.optCount(p + "rope.dimension_count");
-    if (ropeDims != null && ropeDims != headDim) {
-      throw new RopeConfigException(modelId, p + "rope.dimension_count", Long.toString(ropeDims),
-          "= " + ropeDims + " differs from the head dimension " + headDim + ": a partial rotary dimension is not "
-              + "mapped for GGUF, since transformers and llama.cpp do not agree on it for these architectures");
+    long headDim;
+    if (latent) {
+      // key_length is kv_lora_rank + qk_rope_head_dim here (the compressed width), so only the rope part counts.
+      headDim = facts.requireCount(p + "rope.dimension_count");
+      config.put("qk_rope_head_dim", headDim);
+    } else {
+      // llama.cpp's head dimension is key_length, else embedding_length / head_count; it is always written,
+      // since some families' configs default to another (Gemma's 256).
+      Long keyLength = facts.optCount(p + "attention.key_length");
+      long fullDim = keyLength != null ? keyLength : hidden / heads;
+      config.put("head_dim", fullDim);
+      headDim = rotaryDim(modelId, p, mapped, fullDim, ropeDims, config);
     }
     float[] freqs = file.tensorData(ROPE_FREQS);
     float[] longFactors = file.tensorData(ROPE_FACTORS_LONG);
@@ -122,6 +179,10 @@ public final class GgufConfig {
     }
     ObjectNode scaling = JSON.createObjectNode();
     int half = (int) (headDim / 2);
+    if (latent && headDim % 2 != 0) {
+      throw new RopeConfigException(modelId, p + "rope.dimension_count", Long.toString(headDim),
+          "= " + headDim + " must be even");
+    }
     if (longrope) {
       if (longFactors == null || shortFactors == null) {
         throw new RopeConfigException(modelId, longFactors == null ? ROPE_FACTORS_LONG : ROPE_FACTORS_SHORT, null,
@@ -182,14 +243,57 @@ public final class GgufConfig {
         throw new RopeConfigException(modelId, p + "rope.scaling.attn_factor", attnFactor.toString(),
             "with yarn scaling is not mapped: the converter writes it from different config fields per model");
       }
+      if (latent) {
+        // llama.cpp's deepseek2 divides yarn's own magnitude out of the rotation (attention factor 1) and folds
+        // 0.1 x mscale_all_dim into the softmax scale; transformers' deepseek yarn has factor 1 when mscale
+        // equals mscale_all_dim, which is what the file can say (it does not keep mscale).
+        double mscale = facts.requireFloat(p + YARN_LOG_MULTIPLIER) / LOG_MULTIPLIER_PER_MSCALE;
+        scaling.put("mscale", mscale);
+        scaling.put("mscale_all_dim", mscale);
+      }
     } else {
       throw new RopeConfigException(modelId, p + "rope.scaling.type", '"' + type + '"',
           "= \"" + type + "\" is not a scaling type ropeforge maps from GGUF (none, linear, yarn, longrope)");
+    }
+    if (latent && !"yarn".equals(type) && file.metadata().containsKey(p + YARN_LOG_MULTIPLIER)) {
+      throw new RopeConfigException(modelId, p + YARN_LOG_MULTIPLIER,
+          String.valueOf(file.metadata().get(p + YARN_LOG_MULTIPLIER)),
+          "is given without yarn scaling, which alone uses it; what it was meant to change is ambiguous");
     }
     if (!scaling.isEmpty()) {
       config.set("rope_scaling", scaling);
     }
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+  }
+
+  /**
+   * The rotated part of a {@code fullDim} head: all of it for {@link Rotary#FULL} (a different
+   * {@code rope.dimension_count} is refused), else {@code rope.dimension_count} (absent: all, as llama.cpp
+   * reads it), written as the partial_rotary_factor whose {@code int(head_dim * factor)} gives it back.
+   */
+  private static long rotaryDim(String modelId, String p, Arch arch, long fullDim, Long ropeDims,
+      ObjectNode config) {
+    if (arch.rotary() == Rotary.FULL) {
+      if (ropeDims != null && ropeDims != fullDim) {
+        throw new RopeConfigException(modelId, p + "rope.dimension_count", Long.toString(ropeDims),
+            "= " + ropeDims + " differs from the head dimension " + fullDim + ": " + arch.modelType()
+                + " rotates the whole head in transformers, so a partial rotary dimension has no config to map to");
+      }
+      return fullDim;
+    }
+    long rotary = ropeDims != null ? ropeDims : fullDim;
+    if (rotary > fullDim || rotary % 2 != 0) {
+      throw new RopeConfigException(modelId, p + "rope.dimension_count", Long.toString(rotary),
+          "= " + rotary + " must be even and at most the head dimension " + fullDim);
+    }
+    double factor = (double) rotary / fullDim;
+    if ((long) (fullDim * factor) != rotary) {
+      throw new RopeConfigException(modelId, p + "rope.dimension_count", Long.toString(rotary),
+          "= " + rotary + " of head dimension " + fullDim + " has no partial_rotary_factor whose int(head_dim x "
+              + "factor) gives it back in double arithmetic");
+    }
+    config.put("partial_rotary_factor", factor);
+    return rotary;
   }
 
   private static void refuseUnused(String modelId, String p, Double factor, Long original, Double attnFactor,
@@ -206,7 +310,7 @@ public final class GgufConfig {
   private static void checkLength(String modelId, String tensor, float[] values, int half) {
     if (values.length != half) {
       throw new RopeConfigException(modelId, tensor, values.length + " values",
-          "has " + values.length + " values, head_dim/2 is " + half);
+          "has " + values.length + " values, rotary_dim/2 is " + half);
     }
   }
 
@@ -299,6 +403,11 @@ public final class GgufConfig {
   }
 
   static List<String> mappedArchitectures() {
-    return MODEL_TYPES.keySet().stream().sorted().toList();
+    return ARCHS.keySet().stream().sorted().toList();
+  }
+
+  /** The mapping of a GGUF architecture, or null when it is refused. */
+  static Arch arch(String name) {
+    return ARCHS.get(name);
   }
 }

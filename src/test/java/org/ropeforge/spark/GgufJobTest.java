@@ -94,7 +94,7 @@ class GgufJobTest {
     Path catalog = dir.resolve("catalog");
     Files.createDirectories(catalog);
     Files.copy(GgufConfigTest.GGUF.resolve("phi-3-mini-128k-instruct.gguf"), catalog.resolve("phi3.gguf"));
-    String config = "microsoft__Phi-3-mini-128k-instruct.json";
+    String config = "golden/configs/microsoft__Phi-3-mini-128k-instruct.json";
     Files.copy(GgufConfigTest.CONFIGS.resolve(config), catalog.resolve("phi3.json"));
     Files.writeString(catalog.resolve("catalog.jsonl"),
         "{\"model_id\": \"g/phi3\", \"config\": \"phi3.gguf\", \"context_lengths\": [4096, 131072]}\n"
