@@ -100,8 +100,8 @@ def partial_rope_dim(config, arch, head_dim):
     return int(head_dim * config.get("partial_rotary_factor", 0.5))  # glm4
 
 
-def write(name, config, arch, out):
-    writer = gguf.GGUFWriter(str(out / (name + ".gguf")), arch)
+def write(name, config, arch, out, split_max_tensors=0, extra_weights=0):
+    writer = gguf.GGUFWriter(str(out / (name + ".gguf")), arch, split_max_tensors=split_max_tensors)
     writer.add_name(name)
     # A string array and a float array, as a tokenizer writes them: the reader has to step over typed arrays.
     writer.add_tokenizer_model("llama")
@@ -163,6 +163,8 @@ def write(name, config, arch, out):
     rng = np.random.default_rng(12)
     shape = (64, 256) if name in LARGE_WEIGHT else (16, 64)
     writer.add_tensor("token_embd.weight", rng.standard_normal(shape).astype(np.float32))
+    for i in range(extra_weights):
+        writer.add_tensor(f"blk.{i}.attn_q.weight", rng.standard_normal((16, 64)).astype(np.float32))
     for tensor_name, values in tensors:
         writer.add_tensor(tensor_name, values)
     writer.write_header_to_file()
@@ -170,6 +172,9 @@ def write(name, config, arch, out):
     writer.write_tensors_to_file()
     writer.close()
 
+
+# Models also written split, one tensor per shard: name -> extra weight tensors before the rope tensors.
+SPLIT = {"llama-3.1-8b-instruct": 1, "phi-3-mini-128k-instruct": 0}
 
 # Headers the mapping refuses (no weights): file name -> (architecture, {key under the architecture: value}).
 # Each is what a converter writes for a model whose RoPE the header cannot give back, or a header that
@@ -217,16 +222,52 @@ def write_refused(name, arch, keys, out):
     writer.close()
 
 
+def write_duplicate_split(config, out):
+    # Two shards written one by one, with the split keys set by hand (as gguf-split writes them: uint16 number
+    # and count, int32 tensor count): both hold rope_factors_short, which the reader must refuse.
+    names = [out / f"dup-rope-{n:05d}-of-00002.gguf" for n in (1, 2)]
+    scaling, _ = rope_scaling(config)
+    short = np.array(scaling["short_factor"], dtype=np.float32)
+    for n, path in enumerate(names):
+        writer = gguf.GGUFWriter(str(path), "phi3")
+        writer.add_uint16(gguf.Keys.Split.LLM_KV_SPLIT_NO, n)
+        writer.add_uint16(gguf.Keys.Split.LLM_KV_SPLIT_COUNT, 2)
+        writer.add_int32(gguf.Keys.Split.LLM_KV_SPLIT_TENSORS_COUNT, 3)
+        if n == 0:
+            hidden = config["hidden_size"]
+            heads = config["num_attention_heads"]
+            writer.add_context_length(config["max_position_embeddings"])
+            writer.add_embedding_length(hidden)
+            writer.add_head_count(heads)
+            writer.add_rope_dimension_count(hidden // heads)
+            writer.add_rope_scaling_orig_ctx_len(config["original_max_position_embeddings"])
+            writer.add_tensor("rope_factors_long.weight", np.array(scaling["long_factor"], dtype=np.float32))
+        writer.add_tensor("rope_factors_short.weight", short)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+
+
 def main():
     out = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
     out.mkdir(parents=True, exist_ok=True)
     for name, (config_file, arch) in MODELS.items():
         config = json.loads((RESOURCES / config_file).read_text())
         write(name, config, arch, out)
+    # Split models, as gguf-split and the converter's --split-max-tensors write them: one tensor per shard, so
+    # that the rope tensors sit in the last shards and the metadata in the first only.
+    split = out / "split"
+    split.mkdir(exist_ok=True)
+    for name, extra in SPLIT.items():
+        config_file, arch = MODELS[name]
+        write(name, json.loads((RESOURCES / config_file).read_text()), arch, split, split_max_tensors=1,
+              extra_weights=extra)
     refused = out / "refused"
     refused.mkdir(exist_ok=True)
     for name, (arch, keys) in REFUSED.items():
         write_refused(name, arch, keys, refused)
+    write_duplicate_split(json.loads((RESOURCES / MODELS["phi-3-mini-128k-instruct"][0]).read_text()), refused)
     # The config each file comes from, for the tests.
     (out / "sources.json").write_text(json.dumps({k: v[0] for k, v in MODELS.items()}, indent=2) + "\n")
 

@@ -4,10 +4,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import org.ropeforge.config.ConfigBytes;
 import org.ropeforge.format.GgufConfig;
 
-/** A command's {@code --config FILE}: a config.json, or a GGUF file read as the config it derives. */
+/**
+ * A command's {@code --config FILE}: a config.json, or a GGUF file read as the config it derives (with the other
+ * shards beside it, for a split's first shard), or a folder holding one GGUF model.
+ */
 final class ConfigFile {
   private static final String JSON = ".json";
 
@@ -27,6 +32,13 @@ final class ConfigFile {
    * RopeConfigException naming the GGUF key), else the file itself.
    */
   static ConfigBytes read(String modelId, Path config) throws IOException {
+    if (Files.isDirectory(config)) {
+      List<String> names;
+      try (Stream<Path> files = Files.list(config)) {
+        names = files.filter(Files::isRegularFile).map(f -> f.getFileName().toString()).toList();
+      }
+      return GgufConfig.read(modelId, config.resolve(GgufConfig.modelFile(modelId, config.toString(), names)));
+    }
     if (GgufConfig.isGguf(config.getFileName().toString())) {
       return GgufConfig.read(modelId, config);
     }

@@ -171,9 +171,9 @@ public final class ParamsCommand {
     } catch (IllegalArgumentException e) {
       throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
     }
-    if (GgufConfig.isGguf(ref)) {
+    if (GgufConfig.isGguf(ref) || Files.isDirectory(path)) {
       try {
-        return GgufConfig.read(entry.modelId(), path).bytes();
+        return ConfigFile.read(entry.modelId(), path).bytes();
       } catch (IOException e) {
         throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
       }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -98,29 +99,194 @@ public final class GgufConfig {
     return location.toLowerCase(Locale.ROOT).endsWith(EXTENSION);
   }
 
-  /** The derived config of the GGUF file at {@code path}. */
+  /**
+   * The other files of a model's folder, by name: how the shards of a split model are reached from the first.
+   * Each call reads the GGUF header of one file with {@link #header}.
+   */
+  @FunctionalInterface
+  public interface Folder {
+    /** The header of the file {@code name} beside the first shard, or null when there is no such file. */
+    GgufFile header(String name) throws IOException;
+  }
+
+  /** The header and rope tensors of a GGUF file; a malformed one is a {@link GgufFormatException}. */
+  public static GgufFile header(GgufFile.Source source) throws IOException {
+    return GgufFile.read(source, Set.of(ROPE_FREQS, ROPE_FACTORS_LONG, ROPE_FACTORS_SHORT));
+  }
+
+  /** The derived config of the GGUF file at {@code path}, with the other shards of its split beside it. */
   public static ConfigBytes read(String modelId, Path path) throws IOException {
-    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-      return read(modelId, GgufFile.Source.of(channel));
-    }
+    return read(modelId, path.getFileName().toString(), name -> {
+      Path file = path.resolveSibling(name);
+      if (!Files.isRegularFile(file)) {
+        return null;
+      }
+      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        return header(GgufFile.Source.of(channel));
+      }
+    });
   }
 
   /**
-   * The derived config of the GGUF file in {@code source}. A malformed file or one the mapping refuses is a
+   * The derived config of the GGUF file in {@code source}, alone: a split model's first shard is refused, since
+   * its other shards cannot be reached. A malformed file or one the mapping refuses is a
    * {@link RopeConfigException} naming the model, the GGUF field and the rule; an IOException is the source's.
    */
   public static ConfigBytes read(String modelId, GgufFile.Source source) throws IOException {
     GgufFile file;
     try {
-      file = GgufFile.read(source, Set.of(ROPE_FREQS, ROPE_FACTORS_LONG, ROPE_FACTORS_SHORT));
+      file = header(source);
     } catch (GgufFormatException e) {
       throw new RopeConfigException(modelId, e.field(), e.value(), e.rule() + " (GGUF header)");
     }
-    return ConfigBytes.of(derive(modelId, file));
+    String name = modelId + EXTENSION;
+    return read(modelId, name, n -> n.equals(name) ? file : null);
+  }
+
+  /**
+   * The derived config of the GGUF file {@code fileName} of {@code folder}: a file of its own, or the first
+   * shard of a split whose other shards {@code folder} holds under their gguf-split names. Every shard must
+   * say the same {@code split.count}, its own {@code split.no}, and together hold {@code split.tensors.count}
+   * tensors; a missing shard, a disagreeing one, or a rope tensor in two shards is refused naming the file.
+   */
+  public static ConfigBytes read(String modelId, String fileName, Folder folder) throws IOException {
+    GgufFile first = shard(modelId, fileName, folder, "(GGUF header)");
+    if (first == null) {
+      throw new RopeConfigException(modelId, "config", fileName, "= " + fileName + " does not exist");
+    }
+    Long count = splitNumber(modelId, fileName, first, GgufSplit.SPLIT_COUNT);
+    if (count == null || count == 1) {
+      return ConfigBytes.of(derive(modelId, first, ropeTensors(first)));
+    }
+    Long no = splitNumber(modelId, fileName, first, GgufSplit.SPLIT_NO);
+    GgufSplit.ShardName name = GgufSplit.ShardName.parse(fileName);
+    if (no == null || no != 0) {
+      throw new RopeConfigException(modelId, GgufSplit.SPLIT_NO, String.valueOf(no), "= " + no + " in " + fileName
+          + ": a model is named by its first shard (split.no = 0)"
+          + (name == null ? "" : ", " + name.fileName(1)));
+    }
+    if (count > GgufSplit.MAX_SHARDS || name == null || name.number() != 1 || name.count() != count) {
+      throw new RopeConfigException(modelId, GgufSplit.SPLIT_COUNT, count.toString(), "= " + count + " in "
+          + fileName + ", whose name is not <stem>-00001-of-" + String.format(Locale.ROOT, "%05d", count)
+          + EXTENSION + ", so its other shards cannot be named");
+    }
+    Long tensorsCount = splitNumber(modelId, fileName, first, GgufSplit.SPLIT_TENSORS_COUNT);
+    if (tensorsCount == null) {
+      throw new RopeConfigException(modelId, GgufSplit.SPLIT_TENSORS_COUNT, null, "is missing in " + fileName
+          + ", the first shard of " + count);
+    }
+    Map<String, float[]> tensors = ropeTensors(first);
+    Map<String, String> holders = new java.util.HashMap<>();
+    tensors.keySet().forEach(t -> holders.put(t, fileName));
+    long held = first.tensorCount();
+    for (int n = 2; n <= count; n++) {
+      String shardName = name.fileName(n);
+      GgufFile shard = shard(modelId, shardName, folder, "(GGUF header of " + shardName + ")");
+      if (shard == null) {
+        throw new RopeConfigException(modelId, "split", shardName, "shard " + n + " of " + count + ", " + shardName
+            + ", is missing beside " + fileName);
+      }
+      Long shardCount = splitNumber(modelId, shardName, shard, GgufSplit.SPLIT_COUNT);
+      if (!count.equals(shardCount)) {
+        throw new RopeConfigException(modelId, GgufSplit.SPLIT_COUNT, String.valueOf(shardCount), "= "
+            + shardCount + " in " + shardName + " differs from " + count + " in the first shard " + fileName);
+      }
+      Long shardNo = splitNumber(modelId, shardName, shard, GgufSplit.SPLIT_NO);
+      if (shardNo == null || shardNo != n - 1) {
+        throw new RopeConfigException(modelId, GgufSplit.SPLIT_NO, String.valueOf(shardNo), "= " + shardNo
+            + " in " + shardName + ", which is shard " + n + " of " + count + " (split.no " + (n - 1) + ")");
+      }
+      held += shard.tensorCount();
+      for (Map.Entry<String, float[]> t : ropeTensors(shard).entrySet()) {
+        String other = holders.putIfAbsent(t.getKey(), shardName);
+        if (other != null) {
+          throw new RopeConfigException(modelId, t.getKey(), shardName, "is in both " + other + " and " + shardName
+              + "; which one llama.cpp loads is ambiguous");
+        }
+        tensors.put(t.getKey(), t.getValue());
+      }
+    }
+    if (held != tensorsCount) {
+      throw new RopeConfigException(modelId, GgufSplit.SPLIT_TENSORS_COUNT, tensorsCount.toString(), "= "
+          + tensorsCount + " in " + fileName + ", but its " + count + " shards hold " + held + " tensors");
+    }
+    return ConfigBytes.of(derive(modelId, first, tensors));
+  }
+
+  /** The header of one shard, a malformed one refused naming the file. */
+  private static GgufFile shard(String modelId, String name, Folder folder, String where) throws IOException {
+    try {
+      return folder.header(name);
+    } catch (GgufFormatException e) {
+      throw new RopeConfigException(modelId, e.field(), e.value(), e.rule() + " " + where);
+    }
+  }
+
+  /**
+   * The one model file among the file names of a folder that a catalog entry names: its only GGUF file, or the
+   * first shard of its only split. Anything else (no GGUF file, several models, shards without their first) is
+   * refused naming the folder.
+   */
+  public static String modelFile(String modelId, String folder, java.util.Collection<String> names) {
+    java.util.TreeSet<String> models = new java.util.TreeSet<>();
+    java.util.TreeSet<String> orphans = new java.util.TreeSet<>();
+    for (String name : names) {
+      if (!isGguf(name)) {
+        continue;
+      }
+      GgufSplit.ShardName shard = GgufSplit.ShardName.parse(name);
+      if (shard == null || shard.first()) {
+        models.add(name);
+      } else {
+        orphans.add(shard.fileName(1));
+      }
+    }
+    orphans.removeAll(models);
+    if (!orphans.isEmpty()) {
+      throw new RopeConfigException(modelId, "split", orphans.first(), "shard 1, " + orphans.first()
+          + ", is missing in " + folder + ", which holds later shards of its split");
+    }
+    if (models.size() != 1) {
+      throw new RopeConfigException(modelId, "config", folder, "= " + folder + " holds " + (models.isEmpty()
+          ? "no GGUF file" : models.size() + " GGUF models " + models) + "; a folder entry must hold one model");
+    }
+    return models.first();
+  }
+
+  /** A split.* number: any integer type (gguf-split writes uint16 and int32), at least 0. */
+  private static Long splitNumber(String modelId, String fileName, GgufFile file, String key) {
+    Object v = file.metadata().get(key);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Long n) || !file.metadataType(key).contains("int")) {
+      throw new RopeConfigException(modelId, key, String.valueOf(v), "in " + fileName + " is of GGUF type "
+          + file.metadataType(key) + ", must be an integer");
+    }
+    if (n < 0) {
+      throw new RopeConfigException(modelId, key, n.toString(), "= " + n + " in " + fileName + " must be >= 0");
+    }
+    return n;
+  }
+
+  private static Map<String, float[]> ropeTensors(GgufFile file) {
+    Map<String, float[]> tensors = new java.util.HashMap<>();
+    for (String name : List.of(ROPE_FREQS, ROPE_FACTORS_LONG, ROPE_FACTORS_SHORT)) {
+      float[] data = file.tensorData(name);
+      if (data != null) {
+        tensors.put(name, data);
+      }
+    }
+    return tensors;
   }
 
   /** The config.json bytes whose resolution the GGUF file's facts give. */
   static byte[] derive(String modelId, GgufFile file) throws IOException {
+    return derive(modelId, file, ropeTensors(file));
+  }
+
+  /** As {@link #derive(String, GgufFile)}, with the rope tensors gathered from every shard. */
+  private static byte[] derive(String modelId, GgufFile file, Map<String, float[]> ropeTensors) throws IOException {
     Facts facts = new Facts(modelId, file);
     String arch = facts.requireString("general.architecture");
     Arch mapped = ARCHS.get(arch);
@@ -164,9 +330,9 @@ public final class GgufConfig {
       config.put("head_dim", fullDim);
       headDim = rotaryDim(modelId, p, mapped, fullDim, ropeDims, config);
     }
-    float[] freqs = file.tensorData(ROPE_FREQS);
-    float[] longFactors = file.tensorData(ROPE_FACTORS_LONG);
-    float[] shortFactors = file.tensorData(ROPE_FACTORS_SHORT);
+    float[] freqs = ropeTensors.get(ROPE_FREQS);
+    float[] longFactors = ropeTensors.get(ROPE_FACTORS_LONG);
+    float[] shortFactors = ropeTensors.get(ROPE_FACTORS_SHORT);
     String type = facts.optString(p + "rope.scaling.type");
     Double factor = facts.optFloat(p + "rope.scaling.factor");
     Long original = facts.optCount(p + "rope.scaling.original_context_length");
