@@ -91,6 +91,30 @@ class GgufCliTest {
   }
 
   @Test
+  void aFolderHoldingASplitIsOneModel() throws Exception {
+    String phi = "phi-3-mini-128k-instruct";
+    Path folder = Files.createDirectories(dir.resolve(phi));
+    for (int n = 1; n <= 3; n++) {
+      String shard = String.format("%s-%05d-of-00003.gguf", phi, n);
+      Files.copy(Path.of("src/test/resources/gguf/split", shard), folder.resolve(shard));
+    }
+    Path whole = Files.copy(Path.of("src/test/resources/gguf", phi + ".gguf"), dir.resolve(phi + ".gguf"));
+    Result fromFolder = run((out, err) -> ParamsCommand.run(new String[] {"--config", folder.toString()}, out,
+        err));
+    assertEquals(0, fromFolder.status(), fromFolder.err());
+    Result fromShard = run((out, err) -> ParamsCommand.run(new String[] {"--config",
+        folder.resolve(phi + "-00001-of-00003.gguf").toString()}, out, err));
+    assertEquals(0, fromShard.status(), fromShard.err());
+    Result fromWhole = run((out, err) -> ParamsCommand.run(new String[] {"--config", whole.toString()}, out, err));
+    assertEquals(0, fromWhole.status(), fromWhole.err());
+    // The same lines: the model id is the folder's name, the file's without .gguf, and the shard's.
+    assertTrue(fromWhole.out().startsWith("{\"model_id\":\"" + phi + "\""), fromWhole.out());
+    assertEquals(fromWhole.out(), fromFolder.out());
+    assertEquals(fromWhole.out().replace("\"model_id\":\"" + phi + "\"",
+        "\"model_id\":\"" + phi + "-00001-of-00003\""), fromShard.out());
+  }
+
+  @Test
   void aRefusedGgufIsAFailureNamingTheField() throws Exception {
     byte[] file = Files.readAllBytes(GGUF);
     // The version field (bytes 4..7) set to 4.
