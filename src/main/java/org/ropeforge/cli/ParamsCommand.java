@@ -31,7 +31,8 @@ import org.ropeforge.core.Semantics;
 public final class ParamsCommand {
   static final String USAGE = """
       usage: ropeforge params (--config FILE | --catalog MANIFEST.jsonl) [options]
-        --config FILE             one config.json; its model id is the file name without .json
+        --config FILE             one config.json, GGUF file (a split's first shard) or folder holding one
+                                  GGUF model; its model id is the file name without .json or .gguf
         --catalog FILE            JSON lines {"model_id", "config", "context_lengths"?}; config paths are
                                   relative to the manifest's folder
         --context-length N        length to resolve at (default: the catalog line's lengths, else the
