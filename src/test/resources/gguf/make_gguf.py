@@ -35,6 +35,7 @@ MODELS = {
     "qwen3-30b-a3b": ("gguf/configs/Qwen__Qwen3-30B-A3B.json", "qwen3moe"),
     "gemma-7b": ("gguf/configs/google__gemma-7b.json", "gemma"),
     "gemma-2-9b": ("golden/configs/google__gemma-2-9b.json", "gemma2"),
+    "gemma-3-27b-it": ("golden/configs/google__gemma-3-27b-it.json", "gemma3"),
     "olmo-7b-0724": ("gguf/configs/allenai__OLMo-7B-0724-hf.json", "olmo"),
     "olmo-2-1124-7b": ("gguf/configs/allenai__OLMo-2-1124-7B.json", "olmo2"),
     "granite-3.1-8b-instruct": ("gguf/configs/ibm-granite__granite-3.1-8b-instruct.json", "granite"),
@@ -101,6 +102,13 @@ def partial_rope_dim(config, arch, head_dim):
 
 
 def write(name, config, arch, out, split_max_tensors=0, extra_weights=0):
+    if arch == "gemma3":
+        # The converter reads the text config with transformers' defaults filled in (Gemma3TextConfig's
+        # max_position_embeddings 131072, head_dim 256, rope_theta 1e6).
+        config = dict(config.get("text_config", config))
+        config.setdefault("max_position_embeddings", 131072)
+        config.setdefault("head_dim", 256)
+        config.setdefault("rope_theta", 1000000.0)
     writer = gguf.GGUFWriter(str(out / (name + ".gguf")), arch, split_max_tensors=split_max_tensors)
     writer.add_name(name)
     # A string array and a float array, as a tokenizer writes them: the reader has to step over typed arrays.
@@ -129,6 +137,8 @@ def write(name, config, arch, out, split_max_tensors=0, extra_weights=0):
         writer.add_rope_dimension_count(partial_rope_dim(config, arch, head_dim))
     if "rope_theta" in config and arch not in NO_FREQ_BASE:
         writer.add_rope_freq_base(config["rope_theta"])
+    if arch == "gemma3":
+        writer.add_sliding_window(config["sliding_window"])
     scaling, rope_type = rope_scaling(config)
     tensors = []
     if arch == "phi3":
@@ -180,8 +190,15 @@ SPLIT = {"llama-3.1-8b-instruct": 1, "phi-3-mini-128k-instruct": 0}
 # Each is what a converter writes for a model whose RoPE the header cannot give back, or a header that
 # contradicts itself; GgufRefusalTest names the key and rule of each.
 REFUSED = {
-    # Gemma 3: per-layer-type RoPE (local layers on their own base), not mapped.
-    "gemma3": ("gemma3", {"rope.freq_base": 1000000.0, "rope.scaling.type": "linear", "rope.scaling.factor": 8.0}),
+    # Cohere 2: per-layer-type RoPE (rotation on the sliding-window layers only), not mapped.
+    "cohere2": ("cohere2", {"rope.freq_base": 50000.0}),
+    # Gemma 3 without a sliding window: llama.cpp versions differ on whether it then has local layers.
+    "gemma3-no-window": ("gemma3", {"rope.freq_base": 1000000.0}),
+    # Gemma 3 with a sliding-window base other than the 10000 llama.cpp fixes.
+    "gemma3-swa-base": ("gemma3", {"attention.sliding_window": 1024, "rope.freq_base": 1000000.0,
+                                   "rope.freq_base_swa": 20000.0}),
+    "gemma3-yarn": ("gemma3", {"attention.sliding_window": 1024, "rope.scaling.type": "yarn",
+                               "rope.scaling.factor": 8.0, "rope.scaling.original_context_length": 8192}),
     # GLM-4V converts to glm4 with multimodal sections.
     "glm4-sections": ("glm4", {"rope.dimension_count": 64, "rope.dimension_sections": [8, 12, 12, 0]}),
     # A MoE Qwen rotates the whole head in transformers; a partial dimension has no config field.

@@ -56,7 +56,7 @@ public final class GgufConfig {
    * GGUF architecture to what the converter reads it from. Every model_type here has transformers' default
    * rope_theta 10000, llama.cpp's default freq_base, so a file without freq_base maps to a config without
    * rope_theta. Architectures whose RoPE the header cannot give back are not listed, and are refused by name:
-   * per-layer-type RoPE (gemma3, cohere2, olmo3: the header has no layer pattern ropeforge reads), multimodal
+   * per-layer-type RoPE other than Gemma 3's (cohere2, olmo3: the header has no layer pattern ropeforge reads), multimodal
    * sections (qwen2vl, glm4v: {@code rope.dimension_sections}), remote-code families whose scaling the converter
    * drops (internlm2's dynamic NTK, exaone, minicpm, chatglm), and falcon (the converter writes a fixed 2048
    * context length instead of the config's).
@@ -70,6 +70,7 @@ public final class GgufConfig {
       Map.entry("qwen3moe", new Arch("qwen3_moe", Rotary.FULL)),
       Map.entry("gemma", new Arch("gemma", Rotary.FULL)),
       Map.entry("gemma2", new Arch("gemma2", Rotary.FULL)),
+      Map.entry(Gemma3.ARCH, new Arch("gemma3_text", Rotary.FULL)),
       Map.entry("olmo", new Arch("olmo", Rotary.FULL)),
       Map.entry("olmo2", new Arch("olmo2", Rotary.FULL)),
       Map.entry("granite", new Arch("granite", Rotary.FULL)),
@@ -85,10 +86,25 @@ public final class GgufConfig {
   private static final Set<String> ROPE_KEYS = Set.of("rope.freq_base", "rope.dimension_count",
       "rope.scaling.type", "rope.scaling.factor", "rope.scaling.original_context_length",
       "rope.scaling.attn_factor", "rope.scaling.yarn_beta_fast", "rope.scaling.yarn_beta_slow");
+  /** llama.cpp's freq_base when the file has none. */
+  private static final double FREQ_BASE_DEFAULT = 10_000.0;
   /** deepseek2's yarn: the converter writes 0.1 x mscale_all_dim here. */
   private static final String YARN_LOG_MULTIPLIER = "rope.scaling.yarn_log_multiplier";
   /** The converter's factor: yarn_log_multiplier = 0.1 x mscale_all_dim. */
   private static final double LOG_MULTIPLIER_PER_MSCALE = 0.1;
+
+  /**
+   * Gemma 3: llama.cpp gives its sliding-window layers (every layer but each sixth, when the header has a sliding
+   * window) base 10000 and no scaling, and the others freq_base with the file's scaling; transformers' Gemma 3 gives
+   * sliding_attention rope_local_base_freq (10000 by default) and full_attention rope_theta with rope_scaling, one
+   * table each. Only linear scaling is mapped (the converter writes no other), and rope_theta is always written,
+   * since llama.cpp's default (10000) is not transformers' (1e6).
+   */
+  private static final class Gemma3 {
+    static final String ARCH = "gemma3";
+    static final String FREQ_BASE_SWA = "rope.freq_base_swa";
+    static final double LOCAL_BASE = 10_000.0;
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -300,7 +316,7 @@ public final class GgufConfig {
     for (String key : file.metadata().keySet()) {
       String local = key.substring(Math.min(p.length(), key.length()));
       if (key.startsWith(p + "rope.") && !ROPE_KEYS.contains(local) && !(latent
-          && local.equals(YARN_LOG_MULTIPLIER))) {
+          && local.equals(YARN_LOG_MULTIPLIER)) && !(arch.equals(Gemma3.ARCH) && local.equals(Gemma3.FREQ_BASE_SWA))) {
         throw new RopeConfigException(modelId, key, String.valueOf(file.metadata().get(key)),
             "is a RoPE key that ropeforge does not map to a config; refused rather than dropped");
       }
@@ -315,6 +331,9 @@ public final class GgufConfig {
     Double base = facts.optFloat(p + "rope.freq_base");
     if (base != null) {
       config.put("rope_theta", base);
+    }
+    if (arch.equals(Gemma3.ARCH)) {
+      gemma3(modelId, p, facts, config, base);
     }
     Long ropeDims = facts.optCount(p + "rope.dimension_count");
     long headDim;
@@ -430,6 +449,27 @@ public final class GgufConfig {
       config.set("rope_scaling", scaling);
     }
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+  }
+
+  /** Gemma 3's two layer types, see {@link Gemma3}. */
+  private static void gemma3(String modelId, String p, Facts facts, ObjectNode config, Double base) {
+    facts.requireCount(p + "attention.sliding_window");
+    if (base == null) {
+      config.put("rope_theta", FREQ_BASE_DEFAULT);
+    }
+    Double swa = facts.optFloat(p + Gemma3.FREQ_BASE_SWA);
+    if (swa != null && swa != Gemma3.LOCAL_BASE) {
+      throw new RopeConfigException(modelId, p + Gemma3.FREQ_BASE_SWA, swa.toString(), "= " + swa + " is not "
+          + "10000, the base llama.cpp gives gemma3's sliding-window layers whatever this key says in the versions "
+          + "that fix it; which base the layers use is ambiguous");
+    }
+    config.put("rope_local_base_freq", Gemma3.LOCAL_BASE);
+    String type = facts.optString(p + "rope.scaling.type");
+    if (type != null && !type.equals("none") && !type.equals("linear")) {
+      throw new RopeConfigException(modelId, p + "rope.scaling.type", '"' + type + '"', "= \"" + type + "\" is "
+          + "not mapped for gemma3: llama.cpp applies it to the full-attention layers only, which no Gemma 3 "
+          + "config does for anything but linear");
+    }
   }
 
   /**

@@ -20,9 +20,15 @@ import org.ropeforge.core.RopeConfigException;
 class GgufRefusalTest {
   static Stream<Arguments> refused() {
     return Stream.of(
-        Arguments.of("gemma3", "general.architecture", "= \"gemma3\" is not an architecture whose GGUF RoPE keys "
+        Arguments.of("cohere2", "general.architecture", "= \"cohere2\" is not an architecture whose GGUF RoPE keys "
             + "ropeforge maps (" + String.join(", ", GgufConfig.mappedArchitectures()) + "); refused rather than "
             + "guessed"),
+        Arguments.of("gemma3-no-window", "gemma3.attention.sliding_window", "is required but missing"),
+        Arguments.of("gemma3-swa-base", "gemma3.rope.freq_base_swa", "= 20000.0 is not 10000, the base llama.cpp "
+            + "gives gemma3's sliding-window layers whatever this key says in the versions that fix it; which base "
+            + "the layers use is ambiguous"),
+        Arguments.of("gemma3-yarn", "gemma3.rope.scaling.type", "= \"yarn\" is not mapped for gemma3: llama.cpp "
+            + "applies it to the full-attention layers only, which no Gemma 3 config does for anything but linear"),
         Arguments.of("glm4-sections", "glm4.rope.dimension_sections", "is a RoPE key that ropeforge does not map "
             + "to a config; refused rather than dropped"),
         Arguments.of("qwen2moe-partial", "qwen2moe.rope.dimension_count", "= 64 differs from the head dimension "
@@ -58,6 +64,10 @@ class GgufRefusalTest {
   @Test
   void everyMappedModelTypeDefaultsToLlamaCppsBase() {
     for (String arch : GgufConfig.mappedArchitectures()) {
+      if (arch.equals("gemma3")) {
+        // The one exception, which is why its mapping always writes rope_theta: checked below.
+        continue;
+      }
       GgufConfig.Arch mapped = GgufConfig.arch(arch);
       String json = "{\"model_type\": \"" + mapped.modelType() + "\", \"hidden_size\": 4096, "
           + "\"num_attention_heads\": 32, \"head_dim\": 128, \"max_position_embeddings\": 4096"
@@ -72,5 +82,11 @@ class GgufRefusalTest {
             arch + " inv_freq[" + j + "]");
       }
     }
+    LayerRope gemma3 = RopeResolver.resolve(RopeResolver.parse("m", ("{\"model_type\": \"gemma3_text\", "
+        + "\"hidden_size\": 4096, \"num_attention_heads\": 32, \"head_dim\": 128, \"max_position_embeddings\": "
+        + "4096}").getBytes(StandardCharsets.UTF_8)), 4096, RopeResolver.Options.DEFAULT).layers().get(0);
+    assertEquals("full_attention", gemma3.layerType());
+    assertEquals(Math.pow(1e6, -2.0 / 128), gemma3.invFreq()[1], 1e-15 * gemma3.invFreq()[1],
+        "gemma3's default base is 1e6, not llama.cpp's 10000");
   }
 }
