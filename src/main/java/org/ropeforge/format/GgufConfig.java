@@ -155,6 +155,11 @@ public final class GgufConfig {
     } catch (GgufFormatException e) {
       throw new RopeConfigException(modelId, e.field(), e.value(), e.rule() + " (GGUF header)");
     }
+    Object count = file.metadata().get(GgufSplit.SPLIT_COUNT);
+    if (count instanceof Long n && n > 1) {
+      throw new RopeConfigException(modelId, GgufSplit.SPLIT_COUNT, n.toString(), "= " + n + ": a shard read "
+          + "alone, not from its folder, cannot reach the other shards of its split");
+    }
     String name = modelId + EXTENSION;
     return read(modelId, name, n -> n.equals(name) ? file : null);
   }

@@ -52,6 +52,16 @@ class GgufSplitTest {
   }
 
   @Test
+  void aShardReadAloneIsRefused() throws IOException {
+    byte[] first = Files.readAllBytes(SPLIT.resolve(shard(LLAMA, 1)));
+    RopeConfigException e = assertThrows(RopeConfigException.class,
+        () -> GgufConfig.read("m", GgufFile.Source.of(first)));
+    assertEquals(GgufSplit.SPLIT_COUNT, e.field());
+    assertEquals("model 'm': split.count = 3: a shard read alone, not from its folder, cannot reach the other "
+        + "shards of its split", e.getMessage());
+  }
+
+  @Test
   void aMissingShardIsRefusedNamingIt() throws IOException {
     Path first = copy(LLAMA);
     Files.delete(dir.resolve(shard(LLAMA, 3)));
