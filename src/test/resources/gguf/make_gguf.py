@@ -186,7 +186,8 @@ def write(name, config, arch, out, split_max_tensors=0, extra_weights=0):
 # Models also written split, one tensor per shard: name -> extra weight tensors before the rope tensors.
 SPLIT = {"llama-3.1-8b-instruct": 1, "phi-3-mini-128k-instruct": 0}
 
-# Headers the mapping refuses (no weights): file name -> (architecture, {key under the architecture: value}).
+# Headers the mapping refuses (no weights): file name -> (architecture, {key under the architecture: value}[,
+# {rope tensor: values}]).
 # Each is what a converter writes for a model whose RoPE the header cannot give back, or a header that
 # contradicts itself; GgufRefusalTest names the key and rule of each.
 REFUSED = {
@@ -197,6 +198,8 @@ REFUSED = {
     # Gemma 3 with a sliding-window base other than the 10000 llama.cpp fixes.
     "gemma3-swa-base": ("gemma3", {"attention.sliding_window": 1024, "rope.freq_base": 1000000.0,
                                    "rope.freq_base_swa": 20000.0}),
+    "gemma3-rope-freqs": ("gemma3", {"attention.sliding_window": 1024},
+                          {"rope_freqs.weight": np.ones(64, dtype=np.float32)}),
     "gemma3-yarn": ("gemma3", {"attention.sliding_window": 1024, "rope.scaling.type": "yarn",
                                "rope.scaling.factor": 8.0, "rope.scaling.original_context_length": 8192}),
     # GLM-4V converts to glm4 with multimodal sections.
@@ -217,7 +220,7 @@ REFUSED = {
 }
 
 
-def write_refused(name, arch, keys, out):
+def write_refused(name, arch, keys, out, tensors=None):
     writer = gguf.GGUFWriter(str(out / (name + ".gguf")), arch)
     writer.add_context_length(4096)
     writer.add_embedding_length(4096)
@@ -233,6 +236,8 @@ def write_refused(name, arch, keys, out):
             writer.add_float32(full, value)
         else:
             writer.add_uint32(full, value)
+    for tensor_name, values in (tensors or {}).items():
+        writer.add_tensor(tensor_name, values)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -282,8 +287,8 @@ def main():
               extra_weights=extra)
     refused = out / "refused"
     refused.mkdir(exist_ok=True)
-    for name, (arch, keys) in REFUSED.items():
-        write_refused(name, arch, keys, refused)
+    for name, (arch, keys, *tensors) in REFUSED.items():
+        write_refused(name, arch, keys, refused, *tensors)
     write_duplicate_split(json.loads((RESOURCES / MODELS["phi-3-mini-128k-instruct"][0]).read_text()), refused)
     # The config each file comes from, for the tests.
     (out / "sources.json").write_text(json.dumps({k: v[0] for k, v in MODELS.items()}, indent=2) + "\n")

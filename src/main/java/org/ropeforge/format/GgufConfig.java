@@ -53,11 +53,11 @@ public final class GgufConfig {
   record Arch(String modelType, Rotary rotary) {}
 
   /**
-   * GGUF architecture to what the converter reads it from. Every model_type here has transformers' default
-   * rope_theta 10000, llama.cpp's default freq_base, so a file without freq_base maps to a config without
-   * rope_theta. Architectures whose RoPE the header cannot give back are not listed, and are refused by name:
-   * per-layer-type RoPE other than Gemma 3's (cohere2, olmo3: the header has no layer pattern ropeforge reads), multimodal
-   * sections (qwen2vl, glm4v: {@code rope.dimension_sections}), remote-code families whose scaling the converter
+   * GGUF architecture to what the converter reads it from. Every model_type here but gemma3_text has
+   * transformers' default rope_theta 10000, llama.cpp's default freq_base, so a file without freq_base maps to a
+   * config without rope_theta (gemma3's is always written). Architectures whose RoPE the header cannot give back are not listed, and are refused by name:
+   * per-layer-type RoPE other than Gemma 3's (cohere2, olmo3: the header has no layer pattern ropeforge
+   * reads), multimodal sections (qwen2vl, glm4v: {@code rope.dimension_sections}), remote-code families whose scaling the converter
    * drops (internlm2's dynamic NTK, exaone, minicpm, chatglm), and falcon (the converter writes a fixed 2048
    * context length instead of the config's).
    */
@@ -319,9 +319,7 @@ public final class GgufConfig {
     String p = arch + ".";
     boolean latent = mapped.rotary() == Rotary.LATENT;
     for (String key : file.metadata().keySet()) {
-      String local = key.substring(Math.min(p.length(), key.length()));
-      if (key.startsWith(p + "rope.") && !ROPE_KEYS.contains(local) && !(latent
-          && local.equals(YARN_LOG_MULTIPLIER)) && !(arch.equals(Gemma3.ARCH) && local.equals(Gemma3.FREQ_BASE_SWA))) {
+      if (key.startsWith(p + "rope.") && !mapsRopeKey(arch, mapped, key.substring(p.length()))) {
         throw new RopeConfigException(modelId, key, String.valueOf(file.metadata().get(key)),
             "is a RoPE key that ropeforge does not map to a config; refused rather than dropped");
       }
@@ -366,6 +364,10 @@ public final class GgufConfig {
       throw new RopeConfigException(modelId, ROPE_FREQS, null, "is given together with "
           + (longrope ? "longrope factors" : p + "rope.scaling.type = \"" + type + "\"")
           + "; which of them llama.cpp applies is ambiguous, so the file is refused");
+    }
+    if (arch.equals(Gemma3.ARCH) && (freqs != null || longrope)) {
+      throw new RopeConfigException(modelId, freqs != null ? ROPE_FREQS : ROPE_FACTORS_LONG, null, "is not mapped "
+          + "for gemma3: which of its layer types it would apply to is ambiguous");
     }
     ObjectNode scaling = JSON.createObjectNode();
     int half = (int) (headDim / 2);
@@ -454,6 +456,12 @@ public final class GgufConfig {
       config.set("rope_scaling", scaling);
     }
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+  }
+
+  /** Whether {@code <arch>.<local>}, a rope key, is one the mapping reads for {@code arch}. */
+  private static boolean mapsRopeKey(String arch, Arch mapped, String local) {
+    return ROPE_KEYS.contains(local) || mapped.rotary() == Rotary.LATENT && local.equals(YARN_LOG_MULTIPLIER)
+        || arch.equals(Gemma3.ARCH) && local.equals(Gemma3.FREQ_BASE_SWA);
   }
 
   /** Gemma 3's two layer types, see {@link Gemma3}. */

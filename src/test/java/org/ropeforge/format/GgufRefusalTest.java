@@ -27,6 +27,8 @@ class GgufRefusalTest {
         Arguments.of("gemma3-swa-base", "gemma3.rope.freq_base_swa", "= 20000.0 is not 10000, the base llama.cpp "
             + "gives gemma3's sliding-window layers whatever this key says in the versions that fix it; which base "
             + "the layers use is ambiguous"),
+        Arguments.of("gemma3-rope-freqs", GgufConfig.ROPE_FREQS, "is not mapped for gemma3: which of its layer "
+            + "types it would apply to is ambiguous"),
         Arguments.of("gemma3-yarn", "gemma3.rope.scaling.type", "= \"yarn\" is not mapped for gemma3: llama.cpp "
             + "applies it to the full-attention layers only, which no Gemma 3 config does for anything but linear"),
         Arguments.of("glm4-sections", "glm4.rope.dimension_sections", "is a RoPE key that ropeforge does not map "
