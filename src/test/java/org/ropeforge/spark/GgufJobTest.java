@@ -191,11 +191,14 @@ class GgufJobTest {
     List<Row> gguf = params(out, ggufId);
     List<Row> json = params(out, configId);
     assertTrue(!gguf.isEmpty(), ggufId + " has rows");
-    // The GGUF model's lengths are the config's, but for llama3's original length, which GGUF does not keep.
+    // The GGUF model's lengths are the config's, but for llama3's original length, which GGUF does not keep; a
+    // model with layer types (Gemma 3) has a row per type and length.
     for (Row g : gguf) {
       Row c = json.stream().filter(r -> r.getLong(r.fieldIndex("context_length"))
-          == g.getLong(g.fieldIndex("context_length"))).findFirst().orElseThrow(() -> new AssertionError(
-              configId + " has no row at the length " + g.getAs("context_length") + " of " + ggufId));
+          == g.getLong(g.fieldIndex("context_length"))
+          && java.util.Objects.equals(r.getAs("layer_type"), g.getAs("layer_type"))).findFirst()
+          .orElseThrow(() -> new AssertionError(configId + " has no row at the length " + g.getAs("context_length")
+              + " and layer type " + g.getAs("layer_type") + " of " + ggufId));
       assertEquals((int) c.getAs("rotary_dim"), (int) g.getAs("rotary_dim"));
       double attention = c.getAs("attention_factor");
       assertEquals(attention, (double) g.getAs("attention_factor"), 1e-12 * attention);
