@@ -1,17 +1,14 @@
 package org.ropeforge.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
-import org.ropeforge.config.ConfigBytes;
 import org.ropeforge.config.ModelConfig;
 import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.LayerRope;
