@@ -52,6 +52,9 @@ import org.ropeforge.gpu.CudaUnavailableException;
  * last place of the dtype. The GPU buffer is poisoned before each chunk, so an unwritten value is a difference.
  * Exit status 0 when exact mode meets the bar (identical, or at most 1 ulp in at most 1e-6 of the values), 1
  * when it does not, 2 on a usage error, 3 when no CUDA device can be opened. Torch mode is reported, not judged.
+ *
+ * <p>A layout the kernel has no code for ({@code pairs}, see {@link CudaTable#supports}) is reported as skipped,
+ * with the reason, and left out: the job computes it on the CPU, so there is nothing on the GPU to compare.
  */
 public final class GpuParityMain {
   /** Rows compared per step: big enough to amortise a launch and a copy, small enough for 16 threads' buffers. */
@@ -61,7 +64,7 @@ public final class GpuParityMain {
   private final PrintStream out;
   private final Map<String, String> args;
 
-  private GpuParityMain(Map<String, String> args, PrintStream out) {
+  GpuParityMain(Map<String, String> args, PrintStream out) {
     this.args = args;
     this.out = out;
   }
@@ -94,7 +97,7 @@ public final class GpuParityMain {
   }
 
   /** One table to compare: a layer at a precision, stored with some options. */
-  private record Job(String label, LayerRope layer, TableOptions options, long rows) {}
+  record Job(String label, LayerRope layer, TableOptions options, long rows) {}
 
   /** Differences found in one table or summed over several. */
   private static final class Tally {
@@ -120,9 +123,13 @@ public final class GpuParityMain {
     }
   }
 
-  private boolean parity(CudaDevice device) throws Exception {
+  boolean parity(CudaDevice device) throws Exception {
     long length = Long.parseLong(require("length"));
     List<Job> jobs = jobs(length);
+    if (jobs.isEmpty()) {
+      out.println("parity: no table the CUDA kernel computes was selected; nothing to compare");
+      return true;
+    }
     int threads = threads();
     out.printf(Locale.ROOT, "parity: %d tables of %d rows on %d threads%n", jobs.size(), length, threads);
     Map<String, Tally> byGroup = new LinkedHashMap<>();
@@ -238,11 +245,15 @@ public final class GpuParityMain {
     return (value & signBit) != 0 ? -Math.min(magnitude, 1L << 62) : Math.min(magnitude, 1L << 62);
   }
 
-  private boolean bench(CudaDevice device) throws Exception {
+  boolean bench(CudaDevice device) throws Exception {
     long rows = Long.parseLong(require("length"));
     int repeats = Integer.parseInt(args.getOrDefault("repeats", "5"));
     int threads = threads();
     List<Job> jobs = jobs(rows);
+    if (jobs.isEmpty()) {
+      out.println("bench: no table the CUDA kernel computes was selected; nothing to time");
+      return true;
+    }
     out.println("precision layout dtype | table | CPU 1 thread | CPU " + threads
         + " threads | GPU kernel | GPU to byte[] | GPU to pinned  (Gvalues/s; GB/s (ms))");
     ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -347,11 +358,23 @@ public final class GpuParityMain {
     return seconds[repeats / 2];
   }
 
-  /** The distinct tables of the catalog's models at {@code length}, for every requested combination. */
-  private List<Job> jobs(long length) throws IOException {
+  /**
+   * The distinct tables of the catalog's models at {@code length}, for every requested combination the kernel
+   * computes; each requested layout it does not is reported once as skipped. Empty only when every requested
+   * layout was skipped.
+   */
+  List<Job> jobs(long length) throws IOException {
     Path manifest = Path.of(require("catalog"));
     Set<String> models = args.containsKey("models") ? Set.of(args.get("models").split(",")) : null;
     List<Job> jobs = new ArrayList<>();
+    Set<Layout> skipped = new LinkedHashSet<>();
+    for (String layoutName : list("layouts", "half")) {
+      Layout layout = Layout.parse(layoutName);
+      if (!CudaTable.supports(layout) && skipped.add(layout)) {
+        out.println("layout " + layout.cliName() + ": skipped, CPU only (the CUDA kernel has no "
+            + layout.cliName() + " code; the job computes this layout on the CPU)");
+      }
+    }
     for (String precisionName : list("precisions", "exact")) {
       Precision precision = Precision.parse(precisionName);
       Map<LayerRope, String> layers = new LinkedHashMap<>();
@@ -383,17 +406,21 @@ public final class GpuParityMain {
           }
         }
       }
+      if (layers.isEmpty()) {
+        throw new IllegalArgumentException("No table selected: check --models against the catalog");
+      }
       for (String layoutName : list("layouts", "half")) {
+        Layout layout = Layout.parse(layoutName);
+        if (skipped.contains(layout)) {
+          continue;
+        }
         for (String dtypeName : list("dtypes", "f32")) {
-          TableOptions options = new TableOptions(Layout.parse(layoutName), Dtype.parse(dtypeName), precision);
+          TableOptions options = new TableOptions(layout, Dtype.parse(dtypeName), precision);
           for (Map.Entry<LayerRope, String> layer : layers.entrySet()) {
             jobs.add(new Job(layer.getValue(), layer.getKey(), options, length));
           }
         }
       }
-    }
-    if (jobs.isEmpty()) {
-      throw new IllegalArgumentException("No table selected: check --models against the catalog");
     }
     return jobs;
   }

@@ -1,17 +1,14 @@
 package org.ropeforge.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
-import org.ropeforge.config.ConfigBytes;
 import org.ropeforge.config.ModelConfig;
 import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.LayerRope;
@@ -32,8 +29,8 @@ import org.ropeforge.core.table.TablePart;
 public final class CompareCommand {
   static final String USAGE = """
       usage: ropeforge compare --config FILE [--context-length L]
-        --config FILE             one config.json (model id: the file name without .json, or the folder of a
-                                  config.json)
+        --config FILE             one config.json or GGUF file (model id: the file name without .json or
+                                  .gguf, or the folder of a config.json)
         --context-length L        table length; positions are sampled up to L - 1 (default: the model's
                                   max_position_embeddings)
       prints, for each semantics and precision, the largest difference from transformers/exact in inv_freq
@@ -76,8 +73,9 @@ public final class CompareCommand {
       return 2;
     }
     ModelConfig model;
-    try (InputStream in = Files.newInputStream(config)) {
-      model = RopeResolver.parse(modelId(config), ConfigBytes.read(in, Files.size(config)));
+    try {
+      String modelId = modelId(config);
+      model = RopeResolver.parse(modelId, ConfigFile.read(modelId, config));
     } catch (IOException e) {
       err.println("ropeforge compare: cannot read " + config + ": " + e.getMessage());
       return 1;
@@ -237,6 +235,6 @@ public final class CompareCommand {
     if (name.equals("config.json") && config.toAbsolutePath().getParent() != null) {
       return config.toAbsolutePath().getParent().getFileName().toString();
     }
-    return name.endsWith(".json") ? name.substring(0, name.length() - ".json".length()) : name;
+    return ConfigFile.stem(config);
   }
 }

@@ -31,7 +31,8 @@ import org.ropeforge.core.Semantics;
 public final class ParamsCommand {
   static final String USAGE = """
       usage: ropeforge params (--config FILE | --catalog MANIFEST.jsonl) [options]
-        --config FILE             one config.json; its model id is the file name without .json
+        --config FILE             one config.json, GGUF file (a split's first shard) or folder holding one
+                                  GGUF model; its model id is the file name without .json or .gguf
         --catalog FILE            JSON lines {"model_id", "config", "context_lengths"?}; config paths are
                                   relative to the manifest's folder
         --context-length N        length to resolve at (default: the catalog line's lengths, else the
@@ -88,11 +89,7 @@ public final class ParamsCommand {
       contextLength = cli.has("--context-length") ? cli.positiveLong("--context-length", 0L) : null;
       if (cli.has("--config")) {
         Path config = Path.of(cli.get("--config", null));
-        String name = config.getFileName().toString();
-        String stem = name.endsWith(".json") ? name.substring(0, name.length() - 5)
-            : GgufConfig.isGguf(name) ? name.substring(0, name.length() - GgufConfig.EXTENSION.length()) : name;
-        entries.add(CatalogEntry.of(stem,
-            config.toString(), List.of()));
+        entries.add(CatalogEntry.of(ConfigFile.stem(config), config.toString(), List.of()));
         manifestDir = Path.of("");
       } else {
         Path manifest = Path.of(cli.get("--catalog", null));
@@ -175,9 +172,9 @@ public final class ParamsCommand {
     } catch (IllegalArgumentException e) {
       throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
     }
-    if (GgufConfig.isGguf(ref)) {
+    if (GgufConfig.isGguf(ref) || Files.isDirectory(path)) {
       try {
-        return GgufConfig.read(entry.modelId(), path).bytes();
+        return ConfigFile.read(entry.modelId(), path).bytes();
       } catch (IOException e) {
         throw new RopeConfigException(entry.modelId(), "config", ref, "= " + ref + " cannot be read: " + e);
       }

@@ -1,7 +1,6 @@
 package org.ropeforge.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.channels.Channels;
@@ -34,7 +33,8 @@ import org.ropeforge.format.Safetensors;
 public final class TableCommand {
   static final String USAGE = """
       usage: ropeforge table --config FILE --context-length N --out FILE.safetensors [options]
-        --config FILE             one config.json; its model id is the file name without .json
+        --config FILE             one config.json or GGUF file; its model id is the file name without
+                                  .json or .gguf
         --context-length N        rows of the table (positions 0..N-1), at most 2147483648
         --out FILE                the safetensors file to write (replaced if it exists)
         --layout L                half (default): cos, sin [N, d/2] | neox: [N, d] cat(h, h)
@@ -83,13 +83,12 @@ public final class TableCommand {
       return 2;
     }
 
-    String name = config.getFileName().toString();
-    String modelId = name.endsWith(".json") ? name.substring(0, name.length() - ".json".length()) : name;
+    String modelId = ConfigFile.stem(config);
     RopeTableFile plan;
     try {
       ConfigBytes bytes;
-      try (InputStream in = Files.newInputStream(config)) {
-        bytes = ConfigBytes.read(in, Files.size(config));
+      try {
+        bytes = ConfigFile.read(modelId, config);
       } catch (ConfigBytes.TooLargeException e) {
         err.println("ropeforge table: cannot read " + config + ": " + e.getMessage());
         return 1;

@@ -132,10 +132,12 @@ public final class GgufFile {
   private final Map<String, String> metadataTypes;
   private final Map<String, TensorInfo> tensors;
   private final Map<String, float[]> tensorData;
+  private final long tensorCount;
 
   private GgufFile(int version, Map<String, Object> metadata, Map<String, String> metadataTypes,
-      Map<String, TensorInfo> tensors, Map<String, float[]> tensorData) {
+      Map<String, TensorInfo> tensors, Map<String, float[]> tensorData, long tensorCount) {
     this.version = version;
+    this.tensorCount = tensorCount;
     this.metadata = Collections.unmodifiableMap(metadata);
     this.metadataTypes = Collections.unmodifiableMap(metadataTypes);
     this.tensors = Collections.unmodifiableMap(tensors);
@@ -158,6 +160,11 @@ public final class GgufFile {
   /** A metadata entry's type as the file declares it ({@code uint32}, {@code float32}, {@code array[string]}...). */
   public String metadataType(String key) {
     return metadataTypes.get(key);
+  }
+
+  /** How many tensors the file holds (its header's tensor_count), whether asked for or not. */
+  public long tensorCount() {
+    return tensorCount;
   }
 
   /** The tensor infos that were asked for and are present, by name. */
@@ -275,7 +282,7 @@ public final class GgufFile {
       tensors.put(info.name(), absolute);
       data.put(info.name(), in.floats(absolute));
     }
-    return new GgufFile(version, metadata, types, tensors, data);
+    return new GgufFile(version, metadata, types, tensors, data, tensorCount);
   }
 
   /** The info with its offset made absolute, once it is known to be a float32 vector inside the file. */

@@ -32,7 +32,8 @@ import org.ropeforge.core.Semantics;
  */
 public class GgufConfigTest {
   public static final Path GGUF = Path.of("src/test/resources/gguf");
-  public static final Path CONFIGS = Path.of("src/test/resources/golden/configs");
+  /** The folder that sources.json names configs under. */
+  public static final Path CONFIGS = Path.of("src/test/resources");
   private static final ObjectMapper JSON = new ObjectMapper();
   /** float32 keeps 24 significant bits: a value stored as float32 is within this relative distance of it. */
   static final double FLOAT32_STORAGE = 0x1p-24;

@@ -76,6 +76,40 @@ class MropeAxisTest {
   }
 
   @Test
+  void glm4vSectionsAreBlockedOverItsPartialRotaryFrequencies() {
+    // GLM-4.1V-9B-Thinking's text config: head_dim 4096 / 32 = 128, partial_rotary_factor 0.5, so 64 rotary
+    // dims and 32 frequencies, mrope_section [8, 12, 12] over them.
+    ResolvedRope rope = RopeResolver.resolve(RopeResolver.parse("glm-4v", ("{\"model_type\": \"glm4v\", "
+        + "\"text_config\": {\"model_type\": \"glm4v_text\", \"hidden_size\": 4096, \"num_attention_heads\": 32, "
+        + "\"num_key_value_heads\": 2, \"max_position_embeddings\": 65536, \"partial_rotary_factor\": 0.5, "
+        + "\"rope_theta\": 10000.0, \"rope_scaling\": {\"rope_type\": \"default\", \"mrope_section\": [8, 12, 12]}}}")
+        .getBytes(StandardCharsets.UTF_8)), 4096, RopeResolver.Options.DEFAULT);
+    LayerRope layer = rope.layers().get(0);
+    assertEquals(64, layer.rotaryDim());
+    // Glm4vTextRotaryEmbedding.recomposition_frequencies: freq.split(mrope_section) over the 32 frequencies and
+    // chunk i taken from axis i % 3 (then repeat_interleave, which pairs dims, not frequencies): replayed here on
+    // three tagged rows.
+    int[] section = {8, 12, 12};
+    int[] merged = new int[32];
+    int at = 0;
+    for (int chunk = 0; chunk < section.length; chunk++) {
+      int[] tagged = new int[32];
+      Arrays.fill(tagged, chunk % 3);
+      System.arraycopy(tagged, at, merged, at, section[chunk]);
+      at += section[chunk];
+    }
+    byte[] got = layer.mropeAxis();
+    assertEquals(32, got.length);
+    for (int j = 0; j < 32; j++) {
+      assertEquals(merged[j], got[j], "frequency " + j);
+    }
+    // The inverse frequencies are those of the 64 rotary dims: base^(-2j/64).
+    for (int j = 0; j < 32; j++) {
+      assertEquals(Math.pow(10000.0, -2.0 * j / 64), layer.invFreq()[j], 1e-15 * layer.invFreq()[j]);
+    }
+  }
+
+  @Test
   void sectionsThatDoNotCoverTheFrequenciesAreRefusedByName() {
     RopeConfigException e = assertThrows(RopeConfigException.class, () -> RopeResolver.resolve(
         RopeResolver.parse("vl", ("{\"hidden_size\": 4096, \"num_attention_heads\": 32, "

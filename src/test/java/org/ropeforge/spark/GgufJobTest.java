@@ -94,7 +94,7 @@ class GgufJobTest {
     Path catalog = dir.resolve("catalog");
     Files.createDirectories(catalog);
     Files.copy(GgufConfigTest.GGUF.resolve("phi-3-mini-128k-instruct.gguf"), catalog.resolve("phi3.gguf"));
-    String config = "microsoft__Phi-3-mini-128k-instruct.json";
+    String config = "golden/configs/microsoft__Phi-3-mini-128k-instruct.json";
     Files.copy(GgufConfigTest.CONFIGS.resolve(config), catalog.resolve("phi3.json"));
     Files.writeString(catalog.resolve("catalog.jsonl"),
         "{\"model_id\": \"g/phi3\", \"config\": \"phi3.gguf\", \"context_lengths\": [4096, 131072]}\n"
@@ -107,17 +107,98 @@ class GgufJobTest {
     assertSameParameters(out, "g/phi3", "c/phi3", config);
   }
 
+  @Test
+  void aSplitModelIsOneModelAndAMissingFirstShardIsAnErrorRow() throws Exception {
+    Path tree = dir.resolve("tree");
+    String llama = "llama-3.1-8b-instruct";
+    String phi = "phi-3-mini-128k-instruct";
+    Files.createDirectories(tree.resolve("split"));
+    Files.createDirectories(tree.resolve("orphans"));
+    Files.createDirectories(tree.resolve("hf/" + llama));
+    for (int n = 1; n <= 3; n++) {
+      String shard = String.format("%s-%05d-of-00003.gguf", llama, n);
+      Files.copy(GgufConfigTest.GGUF.resolve("split/" + shard), tree.resolve("split/" + shard));
+      if (n > 1) {
+        String phiShard = String.format("%s-%05d-of-00003.gguf", phi, n);
+        Files.copy(GgufConfigTest.GGUF.resolve("split/" + phiShard), tree.resolve("orphans/" + phiShard));
+      }
+    }
+    String config = "golden/configs/meta-llama__Llama-3.1-8B-Instruct.json";
+    Files.copy(GgufConfigTest.CONFIGS.resolve(config), tree.resolve("hf/" + llama + "/config.json"));
+    Path out = dir.resolve("out");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    assertEquals(1, run(tree, out, err), err.toString(StandardCharsets.UTF_8));
+
+    List<JsonNode> manifest = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(out.resolve("manifest.jsonl"))) {
+      manifest.add(TestJson.JSON.readTree(line));
+    }
+    assertEquals(List.of("hf/" + llama, "orphans/" + phi, "split/" + llama),
+        manifest.stream().map(r -> r.path("model_id").asText()).distinct().sorted().toList(),
+        "one model per split, named without the shard suffix");
+    JsonNode orphan = manifest.stream().filter(r -> r.path("model_id").asText().equals("orphans/" + phi))
+        .findFirst().orElseThrow();
+    assertEquals("error", orphan.path("status").asText());
+    assertEquals("split", orphan.path("error").path("field").asText());
+    assertEquals("model 'orphans/" + phi + "': split shard 1, " + phi + "-00001-of-00003.gguf, is missing beside "
+        + "its later shards", orphan.path("error").path("message").asText());
+    assertEquals(1, manifest.stream().filter(r -> r.path("status").asText().equals("error")).count(),
+        manifest.toString());
+    assertSameParameters(out, "split/" + llama, "hf/" + llama, config);
+  }
+
+  @Test
+  void aManifestLineMayNameAFolderHoldingASplit() throws Exception {
+    Path catalog = dir.resolve("catalog");
+    String phi = "phi-3-mini-128k-instruct";
+    Files.createDirectories(catalog.resolve("phi3"));
+    Files.createDirectories(catalog.resolve("broken"));
+    for (int n = 1; n <= 3; n++) {
+      String shard = String.format("%s-%05d-of-00003.gguf", phi, n);
+      Files.copy(GgufConfigTest.GGUF.resolve("split/" + shard), catalog.resolve("phi3/" + shard));
+      if (n != 2) {
+        Files.copy(GgufConfigTest.GGUF.resolve("split/" + shard), catalog.resolve("broken/" + shard));
+      }
+    }
+    String config = "golden/configs/microsoft__Phi-3-mini-128k-instruct.json";
+    Files.copy(GgufConfigTest.CONFIGS.resolve(config), catalog.resolve("phi3.json"));
+    Files.writeString(catalog.resolve("catalog.jsonl"),
+        "{\"model_id\": \"g/phi3\", \"config\": \"phi3\", \"context_lengths\": [4096, 131072]}\n"
+            + "{\"model_id\": \"c/phi3\", \"config\": \"phi3.json\", \"context_lengths\": [4096, 131072]}\n"
+            + "{\"model_id\": \"b/phi3\", \"config\": \"broken/" + phi + "-00001-of-00003.gguf\"}\n");
+    Path out = dir.resolve("out");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    assertEquals(1, run(catalog.resolve("catalog.jsonl"), out, err), err.toString(StandardCharsets.UTF_8));
+
+    assertSameParameters(out, "g/phi3", "c/phi3", config);
+    JsonNode broken = null;
+    for (String line : Files.readAllLines(out.resolve("manifest.jsonl"))) {
+      JsonNode row = TestJson.JSON.readTree(line);
+      if (row.path("model_id").asText().equals("b/phi3")) {
+        broken = row;
+      }
+    }
+    assertEquals("error", broken.path("status").asText(), String.valueOf(broken));
+    assertEquals("model 'b/phi3': split shard 2 of 3, " + phi + "-00002-of-00003.gguf, is missing beside " + phi
+        + "-00001-of-00003.gguf", broken.path("error").path("message").asText());
+  }
+
   private void assertSameParameters(Path out, String ggufId, String configId, String configFile) throws Exception {
     JsonNode config = TestJson.JSON.readTree(GgufConfigTest.CONFIGS.resolve(configFile).toFile());
     double bound = GgufConfigTest.invFreqBound(config, Precision.EXACT);
     List<Row> gguf = params(out, ggufId);
     List<Row> json = params(out, configId);
     assertTrue(!gguf.isEmpty(), ggufId + " has rows");
-    // The GGUF model's lengths are the config's, but for llama3's original length, which GGUF does not keep.
+    // The GGUF model's lengths are the config's, but for llama3's original length, which GGUF does not keep; a
+    // model with layer types (Gemma 3) has a row per type and length.
     for (Row g : gguf) {
       Row c = json.stream().filter(r -> r.getLong(r.fieldIndex("context_length"))
-          == g.getLong(g.fieldIndex("context_length"))).findFirst().orElseThrow(() -> new AssertionError(
-              configId + " has no row at the length " + g.getAs("context_length") + " of " + ggufId));
+          == g.getLong(g.fieldIndex("context_length"))
+          && java.util.Objects.equals(r.getAs("layer_type"), g.getAs("layer_type"))).findFirst()
+          .orElseThrow(() -> new AssertionError(configId + " has no row at the length " + g.getAs("context_length")
+              + " and layer type " + g.getAs("layer_type") + " of " + ggufId));
       assertEquals((int) c.getAs("rotary_dim"), (int) g.getAs("rotary_dim"));
       double attention = c.getAs("attention_factor");
       assertEquals(attention, (double) g.getAs("attention_factor"), 1e-12 * attention);

@@ -16,6 +16,7 @@ import org.apache.hadoop.fs.RemoteIterator;
 import org.ropeforge.config.CatalogEntry;
 import org.ropeforge.config.CatalogManifest;
 import org.ropeforge.format.GgufConfig;
+import org.ropeforge.format.GgufSplit;
 import org.ropeforge.io.HadoopConf;
 
 /**
@@ -51,16 +52,29 @@ public final class CatalogReader {
   private static List<CatalogEntry> listTree(FileSystem fs, Path root) throws IOException {
     String rootText = withSlash(root.toUri().getPath());
     List<CatalogEntry> entries = new ArrayList<>();
+    Set<String> firstShards = new HashSet<>();
+    java.util.Map<String, String> laterShards = new java.util.TreeMap<>();
     RemoteIterator<LocatedFileStatus> files = fs.listFiles(root, true);
     while (files.hasNext()) {
       LocatedFileStatus file = files.next();
       Path path = file.getPath();
       if (file.isFile() && GgufConfig.isGguf(path.getName())) {
-        // A GGUF file is a model of its own: its id is its path below the root without the extension.
+        // A GGUF file is a model of its own: its id is its path below the root without the extension. A split
+        // is one model, named by its first shard: its id drops the -00001-of-0000N part, and the later shards
+        // are read through the first.
         String full = path.toUri().getPath();
         String relative = full.startsWith(rootText) ? full.substring(rootText.length()) : full;
-        entries.add(CatalogEntry.of(relative.substring(0, relative.length() - GgufConfig.EXTENSION.length()),
-            path.toString(), List.of()));
+        GgufSplit.ShardName shard = GgufSplit.ShardName.parse(path.getName());
+        String folder = relative.substring(0, relative.length() - path.getName().length());
+        if (shard == null) {
+          entries.add(CatalogEntry.of(relative.substring(0, relative.length() - GgufConfig.EXTENSION.length()),
+              path.toString(), List.of()));
+        } else if (shard.first()) {
+          firstShards.add(path.toString());
+          entries.add(CatalogEntry.of(folder + shard.stem(), path.toString(), List.of()));
+        } else {
+          laterShards.putIfAbsent(new Path(path.getParent(), shard.fileName(1)).toString(), folder + shard.stem());
+        }
         continue;
       }
       if (!file.isFile() || !path.getName().equals(CONFIG_FILE)) {
@@ -71,6 +85,13 @@ public final class CatalogReader {
       String modelId = !parent.startsWith(rootText) ? parent
           : parent.length() == rootText.length() ? "" : parent.substring(rootText.length(), parent.length() - 1);
       entries.add(CatalogEntry.of(modelId, path.toString(), List.of()));
+    }
+    for (java.util.Map.Entry<String, String> orphan : laterShards.entrySet()) {
+      if (!firstShards.contains(orphan.getKey())) {
+        String first = new Path(orphan.getKey()).getName();
+        entries.add(CatalogEntry.broken(orphan.getValue(), orphan.getKey(), "split", first, "model '"
+            + orphan.getValue() + "': split shard 1, " + first + ", is missing beside its later shards"));
+      }
     }
     return entries;
   }

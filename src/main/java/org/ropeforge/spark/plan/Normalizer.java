@@ -216,17 +216,52 @@ public final class Normalizer implements Serializable {
     return Sha256.hex(text.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The config's bytes; for a GGUF file, the config derived from its header, which is all that is read of it. */
+  /**
+   * The config's bytes; for a GGUF file, the config derived from its header (and its other shards', when it is
+   * the first shard of a split), which is all that is read of it; for a folder, that of the one GGUF model in it.
+   */
   private ConfigBytes read(String modelId, String uri) throws IOException {
     Path path = new Path(uri);
     FileSystem fs = conf.fileSystem(path);
-    long listed = fs.getFileStatus(path).getLen();
+    org.apache.hadoop.fs.FileStatus status = fs.getFileStatus(path);
+    if (status.isDirectory()) {
+      java.util.List<String> names = new java.util.ArrayList<>();
+      for (org.apache.hadoop.fs.FileStatus child : fs.listStatus(path)) {
+        if (child.isFile()) {
+          names.add(child.getPath().getName());
+        }
+      }
+      return readGguf(modelId, fs, new Path(path, GgufConfig.modelFile(modelId, uri, names)));
+    }
     if (GgufConfig.isGguf(uri)) {
-      try (FSDataInputStream in = fs.open(path)) {
-        return GgufConfig.read(modelId, new GgufFile.Source() {
+      return readGguf(modelId, fs, path);
+    }
+    long listed = status.getLen();
+    try (InputStream in = fs.open(path)) {
+      return ConfigBytes.read(in, listed);
+    }
+  }
+
+  /** A GGUF file and, when it is a split's first shard, the shards beside it, read through {@code fs}. */
+  private static ConfigBytes readGguf(String modelId, FileSystem fs, Path first) throws IOException {
+    Path folder = first.getParent();
+    return GgufConfig.read(modelId, first.getName(), name -> {
+      Path file = new Path(folder, name);
+      long size;
+      try {
+        org.apache.hadoop.fs.FileStatus status = fs.getFileStatus(file);
+        if (!status.isFile()) {
+          return null;
+        }
+        size = status.getLen();
+      } catch (java.io.FileNotFoundException e) {
+        return null;
+      }
+      try (FSDataInputStream in = fs.open(file)) {
+        return GgufConfig.header(new GgufFile.Source() {
           @Override
           public long size() {
-            return listed;
+            return size;
           }
 
           @Override
@@ -235,9 +270,6 @@ public final class Normalizer implements Serializable {
           }
         });
       }
-    }
-    try (InputStream in = fs.open(path)) {
-      return ConfigBytes.read(in, listed);
-    }
+    });
   }
 }
