@@ -284,6 +284,8 @@ public final class RopeTable {
         prepareBlock(block);
         if (torch) {
           computeTorch(row, rows, wantCos, wantSin);
+        } else if (shortValues) {
+          computeExactShort(row, rows, wantCos, wantSin);
         } else if (floatScratch) {
           computeExactFloat(row, rows, wantCos, wantSin);
         } else {
@@ -292,7 +294,7 @@ public final class RopeTable {
       } else {
         computeTorchScalar(row, rows, wantCos, wantSin);
       }
-      if (shortValues) {
+      if (shortValues && (torch || row >= vectorRows)) {
         roundToShorts(rows, wantCos, wantSin);
       }
       emit(rows, part);
@@ -403,6 +405,25 @@ public final class RopeTable {
     }
     if (wantSin) {
       rotateToFloat(blockSin, blockCos, stepCos, stepSin, k0, rows, padded, true, sinF);
+    }
+  }
+
+  private void computeExactShort(long row, int rows, boolean wantCos, boolean wantSin) {
+    int k0 = (int) (row - blockRow);
+    if (binary16) {
+      if (wantCos) {
+        RoundedRotation.toF16(blockCos, blockSin, stepCos, stepSin, k0, rows, padded, false, cosH);
+      }
+      if (wantSin) {
+        RoundedRotation.toF16(blockSin, blockCos, stepCos, stepSin, k0, rows, padded, true, sinH);
+      }
+    } else {
+      if (wantCos) {
+        RoundedRotation.toBf16(blockCos, blockSin, stepCos, stepSin, k0, rows, padded, false, cosH);
+      }
+      if (wantSin) {
+        RoundedRotation.toBf16(blockSin, blockCos, stepCos, stepSin, k0, rows, padded, true, sinH);
+      }
     }
   }
 
@@ -623,6 +644,13 @@ public final class RopeTable {
 
   /** Appends one row as (cos_j, sin_j) pairs. */
   private void pairs(int at) {
+    if (shortValues) {
+      for (int j = 0; j < half; j++) {
+        shortOut.put(cosH[at + j]);
+        shortOut.put(sinH[at + j]);
+      }
+      return;
+    }
     for (int j = 0; j < half; j++) {
       double c = floatScratch ? cosF[at + j] : cosD[at + j];
       double s = floatScratch ? sinF[at + j] : sinD[at + j];
