@@ -16,9 +16,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Rounding#toF16(double)} and {@link Rounding#toBf16(double)} of that double, for any input.
  *
  * <p>Rounding as the values are produced saves writing the doubles and reading them back. Each vector converts
- * to float (nearest even) and rounds the float bits half up. Both steps are exact but where the float lies
- * exactly halfway between two 16-bit values: there rounding half up is wrong for ties, and rounding twice can
- * differ from rounding once. Instead of testing every vector (a branch per vector costs more than the
+ * to float (nearest even) and rounds the float bits half up. Together they give the value rounded once to
+ * nearest even except where the float lies exactly halfway between two 16-bit values: a tie, which half up
+ * breaks the wrong way half the time, or a double that float rounded onto the midpoint. Instead of testing every vector (a branch per vector costs more than the
  * rounding), the loop folds into running minima and maxima whether any lane of a column strip (the rows of
  * one vector of columns, up to 32) met such a float, a NaN or, for f16, a value that may round to infinity.
  * Such a strip, about one in thirty for f16 and one in 250 for bf16, is done again with a test per vector, and
@@ -43,6 +43,7 @@ final class RoundedRotation {
   static final int LANES = DOUBLES.length();
   /** The 16-bit lanes need a quarter of the double vector's width and at least 64 bits; else scalar. */
   private static final boolean VECTORS = DOUBLES.vectorBitSize() >= 256;
+
   private static final int FLOAT_MAGNITUDE = 0x7FFF_FFFF;
   private static final int FLOAT_INFINITY = 0x7F80_0000;
   /** binary16 scaled by this has float's exponent field, and its subnormals are float subnormals. */
