@@ -128,7 +128,7 @@ public final class RopeTable {
   private final float[] sinF;
   private final double[] cosD;
   private final double[] sinD;
-  /** The stored bits of the 16-bit dtypes, rounded a block at a time from cosF/sinF (torch) or cosD/sinD. */
+  /** The stored bits of the 16-bit dtypes: rounded from cosF/sinF a block at a time (torch) or as computed. */
   private final boolean shortValues;
   private final boolean binary16;
   private final short[] cosH;
@@ -213,8 +213,9 @@ public final class RopeTable {
     binary16 = dtype == Dtype.F16;
     cosF = floatScratch ? new float[STEP * padded] : null;
     sinF = floatScratch ? new float[STEP * padded] : null;
-    cosD = floatScratch ? null : new double[STEP * padded];
-    sinD = floatScratch ? null : new double[STEP * padded];
+    boolean doubleScratch = !floatScratch && !shortValues;
+    cosD = doubleScratch ? new double[STEP * padded] : null;
+    sinD = doubleScratch ? new double[STEP * padded] : null;
     cosH = shortValues ? new short[STEP * padded] : null;
     sinH = shortValues ? new short[STEP * padded] : null;
   }
@@ -284,6 +285,8 @@ public final class RopeTable {
         prepareBlock(block);
         if (torch) {
           computeTorch(row, rows, wantCos, wantSin);
+        } else if (shortValues) {
+          computeExactShort(row, rows, wantCos, wantSin);
         } else if (floatScratch) {
           computeExactFloat(row, rows, wantCos, wantSin);
         } else {
@@ -292,7 +295,7 @@ public final class RopeTable {
       } else {
         computeTorchScalar(row, rows, wantCos, wantSin);
       }
-      if (shortValues) {
+      if (shortValues && torch) {
         roundToShorts(rows, wantCos, wantSin);
       }
       emit(rows, part);
@@ -403,6 +406,25 @@ public final class RopeTable {
     }
     if (wantSin) {
       rotateToFloat(blockSin, blockCos, stepCos, stepSin, k0, rows, padded, true, sinF);
+    }
+  }
+
+  private void computeExactShort(long row, int rows, boolean wantCos, boolean wantSin) {
+    int k0 = (int) (row - blockRow);
+    if (binary16) {
+      if (wantCos) {
+        RoundedRotation.toF16(blockCos, blockSin, stepCos, stepSin, k0, rows, padded, false, cosH);
+      }
+      if (wantSin) {
+        RoundedRotation.toF16(blockSin, blockCos, stepCos, stepSin, k0, rows, padded, true, sinH);
+      }
+    } else {
+      if (wantCos) {
+        RoundedRotation.toBf16(blockCos, blockSin, stepCos, stepSin, k0, rows, padded, false, cosH);
+      }
+      if (wantSin) {
+        RoundedRotation.toBf16(blockSin, blockCos, stepCos, stepSin, k0, rows, padded, true, sinH);
+      }
     }
   }
 
@@ -544,31 +566,25 @@ public final class RopeTable {
   }
 
   /**
-   * Rounds the block's values once, from the float (torch) or double (exact) scratch, to the 16-bit dtype:
-   * every column of the rows, padding included, a separate loop so that the vector rounding is compiled with
-   * its loop whatever C2 inlines around it.
+   * Rounds a torch block's float values to the 16-bit dtype: every column of the rows, padding included, a
+   * separate loop so that the vector rounding is compiled with its loop whatever C2 inlines around it.
+   * Exact-mode blocks are rounded as they are computed ({@link RoundedRotation}).
    */
   private void roundToShorts(int rows, boolean wantCos, boolean wantSin) {
     int count = rows * padded;
     if (wantCos) {
-      roundToShorts(cosF, cosD, cosH, count);
+      roundToShorts(cosF, cosH, count);
     }
     if (wantSin) {
-      roundToShorts(sinF, sinD, sinH, count);
+      roundToShorts(sinF, sinH, count);
     }
   }
 
-  private void roundToShorts(float[] floats, double[] doubles, short[] out, int count) {
-    if (floatScratch) {
-      if (binary16) {
-        Rounding.toF16(floats, 0, out, 0, count);
-      } else {
-        Rounding.toBf16(floats, 0, out, 0, count);
-      }
-    } else if (binary16) {
-      Rounding.toF16(doubles, 0, out, 0, count);
+  private void roundToShorts(float[] floats, short[] out, int count) {
+    if (binary16) {
+      Rounding.toF16(floats, 0, out, 0, count);
     } else {
-      Rounding.toBf16(doubles, 0, out, 0, count);
+      Rounding.toBf16(floats, 0, out, 0, count);
     }
   }
 
@@ -623,6 +639,13 @@ public final class RopeTable {
 
   /** Appends one row as (cos_j, sin_j) pairs. */
   private void pairs(int at) {
+    if (shortValues) {
+      for (int j = 0; j < half; j++) {
+        shortOut.put(cosH[at + j]);
+        shortOut.put(sinH[at + j]);
+      }
+      return;
+    }
     for (int j = 0; j < half; j++) {
       double c = floatScratch ? cosF[at + j] : cosD[at + j];
       double s = floatScratch ? sinF[at + j] : sinD[at + j];

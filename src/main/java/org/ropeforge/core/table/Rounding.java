@@ -4,7 +4,6 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,12 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Conversions between double and the 16-bit float formats. Rounding goes straight from the double, to nearest
  * with ties to even; going through float first would round twice and can differ in the last bit.
  *
- * <p>The scalar {@link #toF16(double)} and {@link #toBf16(double)} are the reference. The array forms, which
- * {@link RopeTable} uses, give the same bits about ten times faster, several values at a time in vector lanes.
- * From a float, rounding the float bits to nearest even is a single rounding. From a double they convert to
- * float first (nearest even) and round that; the two roundings differ from one only where the float lies
- * exactly halfway between two 16-bit values while the double does not. That is rare, and detectable from the
- * float bits: such a vector, or one holding a NaN, goes to the scalar reference value by value.
+ * <p>The scalar {@link #toF16(double)} and {@link #toBf16(double)} are the reference. The array forms from
+ * floats, which torch-mode tables use, give the same bits several values at a time in vector lanes; exact-mode
+ * tables round their doubles as they compute them ({@link RoundedRotation}).
  */
 public final class Rounding {
   private Rounding() {}
@@ -26,6 +22,8 @@ public final class Rounding {
   private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Float> FLOATS =
       VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(64, DOUBLES.vectorBitSize() / 2)));
+  private static final VectorSpecies<Integer> INTS =
+      VectorSpecies.of(int.class, VectorShape.forBitSize(Math.max(64, DOUBLES.vectorBitSize() / 2)));
   private static final VectorSpecies<Short> SHORTS =
       VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, DOUBLES.vectorBitSize() / 4)));
   private static final int LANES = DOUBLES.length();
@@ -41,8 +39,10 @@ public final class Rounding {
   private static final int F16_MIN_NORMAL = 113 << 23;
   /** Added to float bits, turns the float exponent field into binary16's (bias 15 against 127). */
   private static final int F16_REBIAS_BITS = -(112 << 23);
-  /** The same as a factor. */
-  private static final double F16_REBIAS = 0x1p-112;
+  /** Float magnitudes from here up (65520) round to binary16 infinity, or are NaN. */
+  private static final int F16_FLOAT_OVERFLOW = (0x7C00 << 13) - F16_REBIAS_BITS - 0x1000;
+  /** Values per chunk of the array forms whose lanes are checked together. */
+  private static final int CHUNK = 256;
 
   /** The IEEE binary16 bits nearest to {@code x}; overflow gives infinity, NaN a quiet NaN. */
   public static short toF16(double x) {
@@ -104,114 +104,103 @@ public final class Rounding {
   // vector passed to or returned from a method of ours that C2 declines to inline (a caller that has used up its
   // inlining budget) is allocated on the heap, which makes the loop ten times slower.
 
-  /** {@link #toF16(double)} of {@code src[from ..]} into {@code dst[to ..]}, {@code count} values. */
-  public static void toF16(double[] src, int from, short[] dst, int to, int count) {
-    int i = 0;
-    if (VECTORS) {
-      for (; i <= count - LANES; i += LANES) {
-        // Scaled by 2^-112 (exactly, in double), a value's float exponent field is binary16's, and binary16's
-        // subnormals become float subnormals with the same fraction: bit 13 is the rounding point throughout.
-        IntVector bits = ((FloatVector) DoubleVector.fromArray(DOUBLES, src, from + i).mul(F16_REBIAS)
-            .convertShape(VectorOperators.D2F, FLOATS, 0)).reinterpretAsInts();
-        IntVector magnitude = bits.and(FLOAT_MAGNITUDE);
-        // Halfway at bit 13; NaN.
-        VectorMask<Integer> doubtful = magnitude.and(0x1FFF).compare(VectorOperators.EQ, 0x1000)
-            .or(magnitude.compare(VectorOperators.GT, FLOAT_INFINITY));
-        if (doubtful.anyTrue()) {
-          for (int k = i; k < i + LANES; k++) {
-            dst[to + k] = toF16(src[from + k]);
-          }
-        } else {
-          // Rounded to nearest even at bit 13; a carry rolls into the exponent; 65520 and above give infinity.
-          IntVector half = magnitude.add(0xFFF).add(magnitude.lanewise(VectorOperators.LSHR, 13).and(1))
-              .lanewise(VectorOperators.LSHR, 13).min(0x7C00);
-          ((ShortVector) half.or(bits.lanewise(VectorOperators.LSHR, 16).and(0x8000))
-              .convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, to + i);
-        }
-      }
-    }
-    for (; i < count; i++) {
-      dst[to + i] = toF16(src[from + i]);
-    }
-  }
-
-  /** {@link #toBf16(double)} of {@code src[from ..]} into {@code dst[to ..]}, {@code count} values. */
-  public static void toBf16(double[] src, int from, short[] dst, int to, int count) {
-    int i = 0;
-    if (VECTORS) {
-      for (; i <= count - LANES; i += LANES) {
-        IntVector bits = ((FloatVector) DoubleVector.fromArray(DOUBLES, src, from + i)
-            .convertShape(VectorOperators.D2F, FLOATS, 0)).reinterpretAsInts();
-        // Halfway at bit 16; NaN.
-        VectorMask<Integer> doubtful = bits.and(0xFFFF).compare(VectorOperators.EQ, 0x8000)
-            .or(bits.and(FLOAT_MAGNITUDE).compare(VectorOperators.GT, FLOAT_INFINITY));
-        if (doubtful.anyTrue()) {
-          for (int k = i; k < i + LANES; k++) {
-            dst[to + k] = toBf16(src[from + k]);
-          }
-        } else {
-          // Rounded to nearest even at bit 16, sign included; a carry out of the fraction rolls into the
-          // exponent, up to infinity, as it must.
-          ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF)
-              .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, SHORTS, 0))
-              .intoArray(dst, to + i);
-        }
-      }
-    }
-    for (; i < count; i++) {
-      dst[to + i] = toBf16(src[from + i]);
-    }
-  }
-
-  /** {@link #toF16(double)} of the floats {@code src[from ..]} into {@code dst[to ..]}, {@code count} values. */
+  /**
+   * {@link #toF16(double)} of the floats {@code src[from ..]} into {@code dst[to ..]}, {@code count} values.
+   * Normal binary16 values round half up at bit 13, which is nearest even but for exact ties; the loop notes in
+   * running minima and maxima whether any lane of a chunk of {@link #CHUNK} values lay on a tie, was NaN or
+   * may round to infinity, and such a chunk (about one in thirty) is done again with a test per vector, the
+   * lanes in doubt taking the scalar reference. The second pass lives in this method: a method of its own,
+   * called that rarely, could run unoptimised for a long time, and the vector API without C2 is a hundred
+   * times slower.
+   */
   public static void toF16(float[] src, int from, short[] dst, int to, int count) {
-    int i = 0;
-    if (VECTORS) {
-      for (; i <= count - LANES; i += LANES) {
+    int vectorEnd = VECTORS ? count - count % LANES : 0;
+    for (int start = 0; start < vectorEnd; start += CHUNK) {
+      int end = Math.min(vectorEnd, start + CHUNK);
+      // Lowest (bits << 19): Integer.MIN_VALUE for a tie (low 13 bits 0x1000); largest magnitude.
+      IntVector lowest = IntVector.broadcast(INTS, Integer.MAX_VALUE);
+      IntVector largest = IntVector.zero(INTS);
+      for (int i = start; i < end; i += LANES) {
         IntVector bits = FloatVector.fromArray(FLOATS, src, from + i).reinterpretAsInts();
         IntVector magnitude = bits.and(FLOAT_MAGNITUDE);
-        if (magnitude.compare(VectorOperators.GT, FLOAT_INFINITY).anyTrue()) {
+        lowest = lowest.min(magnitude.lanewise(VectorOperators.LSHL, 19));
+        largest = largest.max(magnitude);
+        // Below 2^-14, adding 0.5 rounds the float to a multiple of 2^-24 once (nearest even), and the sum's
+        // low bits are then binary16's subnormal fraction (1024, the smallest normal, where the rounding carries).
+        IntVector subnormal = magnitude.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F00_0000);
+        // From 2^-14: rounded at bit 13 and rebiased; below F16_FLOAT_OVERFLOW the field stays under 0x7C00.
+        IntVector half = magnitude.add(F16_REBIAS_BITS + 0x1000).lanewise(VectorOperators.LSHR, 13)
+            .blend(subnormal, magnitude.compare(VectorOperators.LT, F16_MIN_NORMAL));
+        ((ShortVector) half.or(bits.lanewise(VectorOperators.LSHR, 16).and(0x8000))
+            .convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, to + i);
+      }
+      if (lowest.reduceLanes(VectorOperators.MIN) != Integer.MIN_VALUE
+          && largest.reduceLanes(VectorOperators.MAX) < F16_FLOAT_OVERFLOW) {
+        continue;
+      }
+      // The chunk again, vector by vector: in this method, so that C2 compiles it with the loop above.
+      for (int i = start; i < end; i += LANES) {
+        IntVector bits = FloatVector.fromArray(FLOATS, src, from + i).reinterpretAsInts();
+        IntVector magnitude = bits.and(FLOAT_MAGNITUDE);
+        if (magnitude.and(0x1FFF).compare(VectorOperators.EQ, 0x1000)
+            .or(magnitude.compare(VectorOperators.GE, F16_FLOAT_OVERFLOW)).anyTrue()) {
           for (int k = i; k < i + LANES; k++) {
             dst[to + k] = toF16(src[from + k]);
           }
         } else {
-          // Below 2^-14, adding 0.5 rounds the float to a multiple of 2^-24 once, and the sum's low bits are
-          // then binary16's subnormal fraction (1024, the smallest normal, where the rounding carries).
           IntVector subnormal = magnitude.reinterpretAsFloats().add(0.5f).reinterpretAsInts().sub(0x3F00_0000);
-          // From 2^-14: rounded to nearest even at bit 13 and rebiased (65520 and above give infinity).
-          IntVector half = magnitude.add(F16_REBIAS_BITS + 0xFFF)
-              .add(magnitude.lanewise(VectorOperators.LSHR, 13).and(1)).lanewise(VectorOperators.ASHR, 13)
-              .max(0).min(0x7C00).blend(subnormal, magnitude.compare(VectorOperators.LT, F16_MIN_NORMAL));
+          IntVector half = magnitude.add(F16_REBIAS_BITS + 0x1000).lanewise(VectorOperators.LSHR, 13)
+              .blend(subnormal, magnitude.compare(VectorOperators.LT, F16_MIN_NORMAL));
           ((ShortVector) half.or(bits.lanewise(VectorOperators.LSHR, 16).and(0x8000))
               .convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, to + i);
         }
       }
     }
-    for (; i < count; i++) {
+    for (int i = vectorEnd; i < count; i++) {
       dst[to + i] = toF16(src[from + i]);
     }
   }
 
-  /** {@link #toBf16(double)} of the floats {@code src[from ..]} into {@code dst[to ..]}, {@code count} values. */
+  /**
+   * {@link #toBf16(double)} of the floats {@code src[from ..]} into {@code dst[to ..]}, {@code count} values;
+   * rounding half up at bit 16, chunks with a tie or a NaN done again (about one in 250), as in
+   * {@link #toF16(float[], int, short[], int, int)}.
+   */
   public static void toBf16(float[] src, int from, short[] dst, int to, int count) {
-    int i = 0;
-    if (VECTORS) {
-      for (; i <= count - LANES; i += LANES) {
+    int vectorEnd = VECTORS ? count - count % LANES : 0;
+    for (int start = 0; start < vectorEnd; start += CHUNK) {
+      int end = Math.min(vectorEnd, start + CHUNK);
+      // Lowest (bits << 16): Integer.MIN_VALUE for a tie (low 16 bits 0x8000); largest magnitude.
+      IntVector lowest = IntVector.broadcast(INTS, Integer.MAX_VALUE);
+      IntVector largest = IntVector.zero(INTS);
+      for (int i = start; i < end; i += LANES) {
         IntVector bits = FloatVector.fromArray(FLOATS, src, from + i).reinterpretAsInts();
-        if (bits.and(FLOAT_MAGNITUDE).compare(VectorOperators.GT, FLOAT_INFINITY).anyTrue()) {
+        lowest = lowest.min(bits.lanewise(VectorOperators.LSHL, 16));
+        largest = largest.max(bits.and(FLOAT_MAGNITUDE));
+        // Rounded at bit 16, sign included; a carry out of the fraction rolls into the exponent, up to
+        // infinity, as it must.
+        ((ShortVector) bits.add(0x8000).lanewise(VectorOperators.LSHR, 16)
+            .convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, to + i);
+      }
+      if (lowest.reduceLanes(VectorOperators.MIN) != Integer.MIN_VALUE
+          && largest.reduceLanes(VectorOperators.MAX) <= FLOAT_INFINITY) {
+        continue;
+      }
+      // The chunk again, vector by vector: in this method, so that C2 compiles it with the loop above.
+      for (int i = start; i < end; i += LANES) {
+        IntVector bits = FloatVector.fromArray(FLOATS, src, from + i).reinterpretAsInts();
+        if (bits.and(0xFFFF).compare(VectorOperators.EQ, 0x8000)
+            .or(bits.and(FLOAT_MAGNITUDE).compare(VectorOperators.GT, FLOAT_INFINITY)).anyTrue()) {
           for (int k = i; k < i + LANES; k++) {
             dst[to + k] = toBf16(src[from + k]);
           }
         } else {
-          // Rounded to nearest even at bit 16, sign included; a carry out of the fraction rolls into the
-          // exponent, up to infinity, as it must.
-          ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF)
-              .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, SHORTS, 0))
-              .intoArray(dst, to + i);
+          ((ShortVector) bits.add(0x8000).lanewise(VectorOperators.LSHR, 16)
+              .convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(dst, to + i);
         }
       }
     }
-    for (; i < count; i++) {
+    for (int i = vectorEnd; i < count; i++) {
       dst[to + i] = toBf16(src[from + i]);
     }
   }

@@ -10,8 +10,10 @@ import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.ropeforge.config.CatalogEntry;
 import org.ropeforge.config.CatalogManifest;
@@ -54,9 +56,7 @@ public final class CatalogReader {
     List<CatalogEntry> entries = new ArrayList<>();
     Set<String> firstShards = new HashSet<>();
     java.util.Map<String, String> laterShards = new java.util.TreeMap<>();
-    RemoteIterator<LocatedFileStatus> files = fs.listFiles(root, true);
-    while (files.hasNext()) {
-      LocatedFileStatus file = files.next();
+    for (FileStatus file : files(fs, root)) {
       Path path = file.getPath();
       if (file.isFile() && GgufConfig.isGguf(path.getName())) {
         // A GGUF file is a model of its own: its id is its path below the root without the extension. A split
@@ -94,6 +94,36 @@ public final class CatalogReader {
       }
     }
     return entries;
+  }
+
+  /**
+   * Every file below {@code root}, depth first in listing order, as {@code listFiles(root, true)} gives them.
+   * The local filesystem's folders are walked with {@code listStatus} instead: its {@code listFiles} builds a
+   * LocatedFileStatus per file, copying permission and owner, which the local filesystem reads by starting a
+   * process per file (1.2 to 1.7 s for 200 configs, against a few hundredths by the walk). Elsewhere
+   * {@code listFiles} stays: object stores list a whole tree in a few requests.
+   */
+  private static List<FileStatus> files(FileSystem fs, Path root) throws IOException {
+    List<FileStatus> files = new ArrayList<>();
+    if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+      walk(fs, root, files);
+      return files;
+    }
+    RemoteIterator<LocatedFileStatus> listed = fs.listFiles(root, true);
+    while (listed.hasNext()) {
+      files.add(listed.next());
+    }
+    return files;
+  }
+
+  private static void walk(FileSystem fs, Path folder, List<FileStatus> files) throws IOException {
+    for (FileStatus status : fs.listStatus(folder)) {
+      if (status.isDirectory()) {
+        walk(fs, status.getPath(), files);
+      } else {
+        files.add(status);
+      }
+    }
   }
 
   private static List<CatalogEntry> readManifest(FileSystem fs, Path manifest) throws IOException {

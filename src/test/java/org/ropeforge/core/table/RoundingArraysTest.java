@@ -8,14 +8,17 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The array conversions, which tables use, against the scalar reference {@link Rounding#toF16(double)} and
- * {@link Rounding#toBf16(double)} (itself checked from first principles in {@link RoundingTest}): every float32
- * bit pattern, and doubles chosen where rounding from double can go wrong: either side of every midpoint between
- * two 16-bit values by one double ulp or by bits below float precision, subnormals of both formats and of double,
- * the overflow boundaries, infinities, and NaNs of either sign with any payload.
+ * The array conversions from floats (torch-mode tables) and the rounded rotations of exact-mode tables
+ * ({@link RoundedRotation}), against the scalar reference {@link Rounding#toF16(double)} and {@link Rounding#toBf16(double)} (itself checked from first
+ * principles in {@link RoundingTest}): every float32 bit pattern, and doubles chosen where rounding from double
+ * can go wrong: either side of every midpoint between two 16-bit values by one double ulp or by bits below float
+ * precision, subnormals of both formats and of double, the overflow boundaries, infinities, and NaNs of either
+ * sign with any payload. The rotations get each value as the product fma(1, x, -0 * 0), which is x.
  */
 class RoundingArraysTest {
   private static final int CHUNK = 1 << 16;
+  /** Rotation columns per row, a multiple of any vector length: CHUNK values are 32 rows. */
+  private static final int COLUMNS = CHUNK / 32;
 
   @Test
   void everyFloat32PatternConvertsAsTheReference() {
@@ -23,8 +26,8 @@ class RoundingArraysTest {
     double[] doubles = new double[CHUNK];
     short[] f16 = new short[CHUNK];
     short[] bf16 = new short[CHUNK];
-    short[] f16FromDouble = new short[CHUNK];
-    short[] bf16FromDouble = new short[CHUNK];
+    short[] f16Rotated = new short[CHUNK];
+    short[] bf16Rotated = new short[CHUNK];
     for (long start = 0; start < 1L << 32; start += CHUNK) {
       for (int i = 0; i < CHUNK; i++) {
         floats[i] = Float.intBitsToFloat((int) (start + i));
@@ -32,16 +35,15 @@ class RoundingArraysTest {
       }
       Rounding.toF16(floats, 0, f16, 0, CHUNK);
       Rounding.toBf16(floats, 0, bf16, 0, CHUNK);
-      Rounding.toF16(doubles, 0, f16FromDouble, 0, CHUNK);
-      Rounding.toBf16(doubles, 0, bf16FromDouble, 0, CHUNK);
+      rotated(doubles, f16Rotated, bf16Rotated);
       for (int i = 0; i < CHUNK; i++) {
         short expectedF16 = Rounding.toF16(doubles[i]);
         short expectedBf16 = Rounding.toBf16(doubles[i]);
-        if (f16[i] != expectedF16 || f16FromDouble[i] != expectedF16 || bf16[i] != expectedBf16
-            || bf16FromDouble[i] != expectedBf16) {
-          fail(String.format("float bits %08x: f16 %04x/%04x (float/double input), reference %04x; bf16 %04x/%04x,"
-              + " reference %04x", start + i, f16[i], f16FromDouble[i], expectedF16, bf16[i], bf16FromDouble[i],
-              expectedBf16));
+        if (f16[i] != expectedF16 || f16Rotated[i] != expectedF16 || bf16[i] != expectedBf16
+            || bf16Rotated[i] != expectedBf16) {
+          fail(String.format("float bits %08x: f16 %04x/%04x (float/rotation input), reference %04x;"
+              + " bf16 %04x/%04x, reference %04x", start + i, f16[i], f16Rotated[i], expectedF16, bf16[i],
+              bf16Rotated[i], expectedBf16));
         }
       }
     }
@@ -50,42 +52,55 @@ class RoundingArraysTest {
   @Test
   void doublesAroundEveryRoundingBoundaryConvertAsTheReference() {
     double[] values = boundaryDoubles();
-    short[] f16 = new short[values.length];
-    short[] bf16 = new short[values.length];
-    Rounding.toF16(values, 0, f16, 0, values.length);
-    Rounding.toBf16(values, 0, bf16, 0, values.length);
+    short[] f16Rotated = new short[values.length];
+    short[] bf16Rotated = new short[values.length];
+    double[] chunk = new double[CHUNK];
+    short[] f16Chunk = new short[CHUNK];
+    short[] bf16Chunk = new short[CHUNK];
+    for (int start = 0; start < values.length; start += CHUNK) {
+      int count = Math.min(CHUNK, values.length - start);
+      Arrays.fill(chunk, 0.0);
+      System.arraycopy(values, start, chunk, 0, count);
+      rotated(chunk, f16Chunk, bf16Chunk);
+      System.arraycopy(f16Chunk, 0, f16Rotated, start, count);
+      System.arraycopy(bf16Chunk, 0, bf16Rotated, start, count);
+    }
     for (int i = 0; i < values.length; i++) {
       double x = values[i];
       String bits = Long.toHexString(Double.doubleToRawLongBits(x));
-      assertEquals(Rounding.toF16(x), f16[i], () -> "f16 of " + x + " (" + bits + ")");
-      assertEquals(Rounding.toBf16(x), bf16[i], () -> "bf16 of " + x + " (" + bits + ")");
+      assertEquals(Rounding.toF16(x), f16Rotated[i], () -> "rotated f16 of " + x + " (" + bits + ")");
+      assertEquals(Rounding.toBf16(x), bf16Rotated[i], () -> "rotated bf16 of " + x + " (" + bits + ")");
     }
+  }
+
+  /**
+   * {@code values} (CHUNK of them) through the rounded rotations as products fma(1, x, -0 * 0) = x: the real part
+   * with a = 1, b = 0 and d = 0, over 32 rows (the tables' block height) of CHUNK / 32 columns.
+   */
+  private static void rotated(double[] values, short[] f16, short[] bf16) {
+    double[] one = new double[COLUMNS];
+    Arrays.fill(one, 1.0);
+    double[] zeros = new double[CHUNK];
+    RoundedRotation.toF16(one, zeros, values, zeros, 0, 32, COLUMNS, false, f16);
+    RoundedRotation.toBf16(one, zeros, values, zeros, 0, 32, COLUMNS, false, bf16);
   }
 
   @Test
   void rangesAtAnyOffsetAndLengthConvertOnlyTheirValues() {
-    double[] values = boundaryDoubles();
+    double[] source = floatValued(boundaryDoubles());
+    float[] floats = floats(source);
     SplittableRandom random = new SplittableRandom(11);
     for (int trial = 0; trial < 200; trial++) {
       int from = random.nextInt(100);
       int to = random.nextInt(100);
-      int count = random.nextInt(70);
+      int count = random.nextInt(trial % 10 == 0 ? 700 : 70);
       short[] out = new short[to + count + 5];
       Arrays.fill(out, (short) 0x5A5A);
       boolean half = trial % 2 == 0;
-      boolean fromFloats = trial % 4 >= 2;
-      double[] source = fromFloats ? floatValued(values) : values;
-      if (fromFloats) {
-        float[] floats = floats(values);
-        if (half) {
-          Rounding.toF16(floats, from, out, to, count);
-        } else {
-          Rounding.toBf16(floats, from, out, to, count);
-        }
-      } else if (half) {
-        Rounding.toF16(values, from, out, to, count);
+      if (half) {
+        Rounding.toF16(floats, from, out, to, count);
       } else {
-        Rounding.toBf16(values, from, out, to, count);
+        Rounding.toBf16(floats, from, out, to, count);
       }
       for (int i = 0; i < out.length; i++) {
         short expected = i < to || i >= to + count ? (short) 0x5A5A
@@ -96,7 +111,7 @@ class RoundingArraysTest {
   }
 
   private static float[] floats(double[] values) {
-    float[] out = new float[200];
+    float[] out = new float[1000];
     for (int i = 0; i < out.length; i++) {
       out[i] = (float) values[i];
     }
