@@ -2,6 +2,9 @@ package org.ropeforge.core.table;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import org.ropeforge.core.Precision;
 
 /**
@@ -27,31 +30,39 @@ public final class RowEncoder {
   public static void decode(Dtype sourceDtype, byte[] source, int rows, int half, boolean both, double[] cos,
       double[] sin) {
     ByteBuffer in = ByteBuffer.wrap(source).order(ByteOrder.LITTLE_ENDIAN);
-    int size = sourceDtype.size();
-    int width = both ? 2 * half : half;
-    for (int r = 0; r < rows; r++) {
-      int at = r * width * size;
-      for (int j = 0; j < half; j++) {
-        cos[r * half + j] = read(in, sourceDtype, at + j * size);
-        if (both) {
-          sin[r * half + j] = read(in, sourceDtype, at + (half + j) * size);
+    switch (sourceDtype) {
+      case F64 -> {
+        DoubleBuffer values = in.asDoubleBuffer();
+        if (!both) {
+          values.get(0, cos, 0, rows * half);
+          return;
+        }
+        for (int r = 0; r < rows; r++) {
+          values.get(2 * r * half, cos, r * half, half);
+          values.get((2 * r + 1) * half, sin, r * half, half);
         }
       }
+      case F32 -> {
+        FloatBuffer values = in.asFloatBuffer();
+        int width = both ? 2 * half : half;
+        for (int r = 0; r < rows; r++) {
+          for (int j = 0; j < half; j++) {
+            cos[r * half + j] = values.get(r * width + j);
+            if (both) {
+              sin[r * half + j] = values.get(r * width + half + j);
+            }
+          }
+        }
+      }
+      default -> throw new IllegalArgumentException("Source dtype " + sourceDtype.cliName() + " is neither f64 nor f32");
     }
-  }
-
-  private static double read(ByteBuffer in, Dtype dtype, int at) {
-    return switch (dtype) {
-      case F64 -> in.getDouble(at);
-      case F32 -> in.getFloat(at);
-      default -> throw new IllegalArgumentException("Source dtype " + dtype.cliName() + " is neither f64 nor f32");
-    };
   }
 
   /**
    * Writes rows [0, rows) of tensor {@code part} of {@code layout} in {@code dtype} to {@code out} from its
    * start, from the decoded source values ({@code cos} for part cos, {@code sin} for part sin, both for
-   * cos_sin); returns the bytes written.
+   * cos_sin); returns the bytes written. Each value is rounded once, by the vector forms of {@link Rounding} for
+   * the 16-bit dtypes (the same bits as the scalar reference), then the rows are arranged.
    *
    * @throws IllegalArgumentException if the part is not one of the layout's
    */
@@ -61,52 +72,94 @@ public final class RowEncoder {
       throw new IllegalArgumentException(
           "Invalid part " + part.tensorName() + " for layout " + layout.cliName() + " (parts: " + layout.parts() + ")");
     }
+    int count = rows * half;
+    boolean both = part == TablePart.COS_SIN;
+    Object first = rounded(dtype, part == TablePart.SIN ? sin : cos, count);
+    Object second = both ? rounded(dtype, sin, count) : null;
     ByteBuffer buffer = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
-    double[] values = part == TablePart.SIN ? sin : cos;
+    Runs runs = switch (dtype) {
+      case F64 -> new Runs(buffer.asDoubleBuffer(), null, null);
+      case F32 -> new Runs(null, buffer.asFloatBuffer(), null);
+      case F16, BF16 -> new Runs(null, null, buffer.asShortBuffer());
+    };
+    if (layout == Layout.HALF) {
+      runs.put(first, 0, count);
+      return count * dtype.size();
+    }
     for (int r = 0; r < rows; r++) {
       int at = r * half;
       switch (layout) {
-        case HALF -> run(buffer, dtype, values, at, half);
         case NEOX -> {
-          run(buffer, dtype, values, at, half);
-          run(buffer, dtype, values, at, half);
+          runs.put(first, at, half);
+          runs.put(first, at, half);
+        }
+        case VLLM -> {
+          runs.put(first, at, half);
+          runs.put(second, at, half);
         }
         case GPTJ -> {
           for (int j = 0; j < half; j++) {
-            put(buffer, dtype, values[at + j]);
-            put(buffer, dtype, values[at + j]);
+            runs.put(first, at + j, 1);
+            runs.put(first, at + j, 1);
           }
-        }
-        case VLLM -> {
-          run(buffer, dtype, cos, at, half);
-          run(buffer, dtype, sin, at, half);
         }
         case PAIRS -> {
           for (int j = 0; j < half; j++) {
-            put(buffer, dtype, cos[at + j]);
-            put(buffer, dtype, sin[at + j]);
+            runs.put(first, at + j, 1);
+            runs.put(second, at + j, 1);
           }
         }
         default -> throw new IllegalStateException("Unhandled layout " + layout);
       }
     }
-    return buffer.position();
+    return 2 * count * dtype.size();
   }
 
-  private static void run(ByteBuffer out, Dtype dtype, double[] values, int at, int count) {
-    for (int j = 0; j < count; j++) {
-      put(out, dtype, values[at + j]);
+  /** The values rounded to {@code dtype}: double[] (as they are), float[] or short[] (the 16-bit bits). */
+  private static Object rounded(Dtype dtype, double[] values, int count) {
+    switch (dtype) {
+      case F64 -> {
+        return values;
+      }
+      case F32 -> {
+        float[] floats = new float[count];
+        for (int i = 0; i < count; i++) {
+          floats[i] = (float) values[i];
+        }
+        return floats;
+      }
+      case F16 -> {
+        short[] bits = new short[count];
+        Rounding.toF16(values, 0, bits, 0, count);
+        return bits;
+      }
+      case BF16 -> {
+        short[] bits = new short[count];
+        Rounding.toBf16(values, 0, bits, 0, count);
+        return bits;
+      }
+      default -> throw new IllegalStateException("Unhandled dtype " + dtype);
     }
   }
 
-  /** One rounding from the source value, as {@link RopeTable} rounds (a float source is exact in double). */
-  private static void put(ByteBuffer out, Dtype dtype, double value) {
-    switch (dtype) {
-      case F64 -> out.putDouble(value);
-      case F32 -> out.putFloat((float) value);
-      case F16 -> out.putShort(Rounding.toF16(value));
-      case BF16 -> out.putShort(Rounding.toBf16(value));
-      default -> throw new IllegalStateException("Unhandled dtype " + dtype);
+  /** Appends runs of rounded values to the one typed view of the output that the dtype has. */
+  private record Runs(DoubleBuffer doubles, FloatBuffer floats, ShortBuffer shorts) {
+    void put(Object values, int at, int count) {
+      if (count == 1) {
+        if (doubles != null) {
+          doubles.put(((double[]) values)[at]);
+        } else if (floats != null) {
+          floats.put(((float[]) values)[at]);
+        } else {
+          shorts.put(((short[]) values)[at]);
+        }
+      } else if (doubles != null) {
+        doubles.put((double[]) values, at, count);
+      } else if (floats != null) {
+        floats.put((float[]) values, at, count);
+      } else {
+        shorts.put((short[]) values, at, count);
+      }
     }
   }
 }

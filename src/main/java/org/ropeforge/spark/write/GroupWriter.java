@@ -394,21 +394,17 @@ public final class GroupWriter implements Serializable {
       double[] cos = new double[chunkRows * half];
       double[] sin = new double[chunkRows * half];
       byte[] formBuffer = new byte[chunkRows * widest];
-      java.nio.file.Path spill = both && twoParts ? java.nio.file.Files.createTempFile("ropeforge-rows", ".bin")
-          : null;
-      try {
+      try (KeptRows kept = both && twoParts ? new KeptRows(maxLength * sourceRowBytes) : null) {
         for (int pass = 0; pass < (both ? 1 : 2); pass++) {
           int part = pass;
           try (TableWriting.Rows rows = new FallbackRows(
-                  gpu == null ? null : () -> source.rows(layerSpec, part, gpu), () -> source.rows(layerSpec, part));
-              java.nio.channels.FileChannel kept = spill == null ? null : java.nio.channels.FileChannel.open(spill,
-                  java.nio.file.StandardOpenOption.WRITE)) {
+              gpu == null ? null : () -> source.rows(layerSpec, part, gpu), () -> source.rows(layerSpec, part))) {
             for (long from = 0; from < maxLength; from += chunkRows) {
               long to = Math.min(maxLength, from + chunkRows);
               int count = (int) (to - from);
               rows.fill(from, to, buffer);
               if (kept != null) {
-                kept.write(java.nio.ByteBuffer.wrap(buffer, 0, count * sourceRowBytes));
+                kept.add(buffer, count * sourceRowBytes);
               }
               source.decode(layerSpec, buffer, count, both, both || part == 0 ? cos : sin, sin);
               for (org.ropeforge.spark.plan.Encoding form : byForm.keySet()) {
@@ -421,31 +417,20 @@ public final class GroupWriter implements Serializable {
             devices.addAll(List.of(rows.device().split("\\+")));
           }
         }
-        if (spill != null) {
-          try (java.nio.channels.FileChannel kept = java.nio.channels.FileChannel.open(spill,
-              java.nio.file.StandardOpenOption.READ)) {
-            for (long from = 0; from < maxLength; from += chunkRows) {
-              long to = Math.min(maxLength, from + chunkRows);
-              int count = (int) (to - from);
-              java.nio.ByteBuffer read = java.nio.ByteBuffer.wrap(buffer, 0, count * sourceRowBytes);
-              while (read.hasRemaining()) {
-                if (kept.read(read) < 0) {
-                  throw new IOException("Rows kept in " + spill + " end before row " + to);
-                }
+        if (kept != null) {
+          kept.rewind();
+          for (long from = 0; from < maxLength; from += chunkRows) {
+            long to = Math.min(maxLength, from + chunkRows);
+            int count = (int) (to - from);
+            kept.next(buffer, count * sourceRowBytes);
+            source.decode(layerSpec, buffer, count, true, cos, sin);
+            for (org.ropeforge.spark.plan.Encoding form : byForm.keySet()) {
+              if (form.layout().parts().size() == 2) {
+                encodeAndEmit(form, layerSpec, 1, cos, sin, count, formBuffer, digests, from, to);
               }
-              source.decode(layerSpec, buffer, count, true, cos, sin);
-              for (org.ropeforge.spark.plan.Encoding form : byForm.keySet()) {
-                if (form.layout().parts().size() == 2) {
-                  encodeAndEmit(form, layerSpec, 1, cos, sin, count, formBuffer, digests, from, to);
-                }
-              }
-              hooks.chunkWritten(taskBytes);
             }
+            hooks.chunkWritten(taskBytes);
           }
-        }
-      } finally {
-        if (spill != null) {
-          java.nio.file.Files.deleteIfExists(spill);
         }
       }
     }
@@ -525,6 +510,75 @@ public final class GroupWriter implements Serializable {
         outcomes.add(new Outcome(target, Outcome.Status.OK, files, shas, tableDevices, gpuAddress, null));
       }
       return outcomes;
+    }
+  }
+
+  /**
+   * The source rows of one layer, kept in order from the pass that computed them for the pass that writes the
+   * sin tensors: in memory up to {@link #KEPT_IN_MEMORY} bytes, beyond that in a temporary local file, deleted
+   * on close.
+   */
+  static final class KeptRows implements AutoCloseable {
+    /** Source rows of a layer up to this size stay in memory (a 32K-row, rotary dim 128 double table is 32 MiB). */
+    static final long KEPT_IN_MEMORY = 64L << 20;
+
+    private final byte[] memory;
+    private final java.nio.file.Path file;
+    private final java.nio.channels.FileChannel channel;
+    private long position;
+
+    KeptRows(long bytes) throws IOException {
+      if (bytes <= KEPT_IN_MEMORY) {
+        memory = new byte[(int) bytes];
+        file = null;
+        channel = null;
+      } else {
+        memory = null;
+        file = java.nio.file.Files.createTempFile("ropeforge-rows", ".bin");
+        channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
+            java.nio.file.StandardOpenOption.WRITE);
+      }
+    }
+
+    void add(byte[] bytes, int count) throws IOException {
+      if (memory != null) {
+        System.arraycopy(bytes, 0, memory, (int) position, count);
+      } else {
+        java.nio.ByteBuffer from = java.nio.ByteBuffer.wrap(bytes, 0, count);
+        while (from.hasRemaining()) {
+          channel.write(from, position + from.position());
+        }
+      }
+      position += count;
+    }
+
+    void rewind() {
+      position = 0;
+    }
+
+    void next(byte[] into, int count) throws IOException {
+      if (memory != null) {
+        System.arraycopy(memory, (int) position, into, 0, count);
+      } else {
+        java.nio.ByteBuffer to = java.nio.ByteBuffer.wrap(into, 0, count);
+        while (to.hasRemaining()) {
+          if (channel.read(to, position + to.position()) < 0) {
+            throw new IOException("Rows kept in " + file + " end at byte " + (position + to.position()));
+          }
+        }
+      }
+      position += count;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (channel != null) {
+        try {
+          channel.close();
+        } finally {
+          java.nio.file.Files.deleteIfExists(file);
+        }
+      }
     }
   }
 
