@@ -3,8 +3,14 @@ package org.ropeforge.spark.write;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -18,11 +24,14 @@ import org.ropeforge.gpu.CudaDevice;
 import org.ropeforge.io.AtomicOutput;
 import org.ropeforge.io.HadoopConf;
 import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.core.table.Layout;
 import org.ropeforge.io.Sha256;
 import org.ropeforge.spark.output.Journal;
 import org.ropeforge.spark.output.Manifest;
 import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.plan.Encoding;
 import org.ropeforge.spark.plan.Problem;
 import org.ropeforge.spark.plan.Target;
 
@@ -71,8 +80,8 @@ public final class GroupWriter implements Serializable {
   /** A writer of one form (half, f32), for targets that name none. */
   public GroupWriter(HadoopConf conf, String outRoot, boolean writeFiles, TableWriting tables, WriteHooks hooks,
       String runId, boolean shared) {
-    this(conf, outRoot, writeFiles, TableForms.single(new org.ropeforge.spark.plan.Encoding(
-        org.ropeforge.core.table.Layout.HALF, org.ropeforge.core.table.Dtype.F32), tables), hooks, runId, shared);
+    this(conf, outRoot, writeFiles, TableForms.single(new Encoding(Layout.HALF, Dtype.F32), tables), hooks, runId,
+        shared);
   }
 
   /**
@@ -109,8 +118,8 @@ public final class GroupWriter implements Serializable {
    * file is written once, by its first target, and every target of the key points to it.
    */
   private List<Outcome> writeShared(List<PlannedOutput> batch, WriteCounters counters) {
-    keys = new java.util.HashMap<>();
-    Map<String, List<PlannedOutput>> byKey = new java.util.LinkedHashMap<>();
+    keys = new HashMap<>();
+    Map<String, List<PlannedOutput>> byKey = new LinkedHashMap<>();
     for (PlannedOutput planned : batch) {
       String key = planned.contentKey() != null ? planned.contentKey()
           : forms.of(planned.target()).contentKey(planned.target());
@@ -261,9 +270,9 @@ public final class GroupWriter implements Serializable {
     private final int n;
     private final Problem[] problems;
     /** The targets' indexes by form, in the order of the run's forms. */
-    private final Map<org.ropeforge.spark.plan.Encoding, List<Integer>> byForm = new java.util.LinkedHashMap<>();
+    private final Map<Encoding, List<Integer>> byForm = new LinkedHashMap<>();
     /** Per layer, per form, the SHA-256 of the layer's tensors of each distinct length. */
-    private final List<Map<org.ropeforge.spark.plan.Encoding, Map<Long, MessageDigest>>> tableDigests =
+    private final List<Map<Encoding, Map<Long, MessageDigest>>> tableDigests =
         new ArrayList<>();
     private final List<String> tableDevices = new ArrayList<>();
     private long maxLength;
@@ -275,7 +284,7 @@ public final class GroupWriter implements Serializable {
       this.outputs = outputs;
       this.n = targets.size();
       this.problems = new Problem[n];
-      for (org.ropeforge.spark.plan.Encoding form : forms.encodings()) {
+      for (Encoding form : forms.encodings()) {
         for (int t = 0; t < n; t++) {
           if (forms.encodingOf(targets.get(t)).equals(form)) {
             byForm.computeIfAbsent(form, f -> new ArrayList<>()).add(t);
@@ -307,8 +316,8 @@ public final class GroupWriter implements Serializable {
         }
         for (int layer = 0; layer < spec.size(); layer++) {
           LayerRope layerSpec = spec.get(layer);
-          Map<org.ropeforge.spark.plan.Encoding, Map<Long, MessageDigest>> digests = new java.util.HashMap<>();
-          for (Map.Entry<org.ropeforge.spark.plan.Encoding, List<Integer>> form : byForm.entrySet()) {
+          Map<Encoding, Map<Long, MessageDigest>> digests = new HashMap<>();
+          for (Map.Entry<Encoding, List<Integer>> form : byForm.entrySet()) {
             Map<Long, MessageDigest> byLength = new TreeMap<>();
             for (int t : form.getValue()) {
               byLength.computeIfAbsent(targets.get(t).contextLength(), length -> Sha256.newDigest());
@@ -349,9 +358,9 @@ public final class GroupWriter implements Serializable {
     }
 
     /** One form: its own rows, part after part. */
-    private void writeLayer(LayerRope layerSpec, Map<org.ropeforge.spark.plan.Encoding, Map<Long, MessageDigest>>
+    private void writeLayer(LayerRope layerSpec, Map<Encoding, Map<Long, MessageDigest>>
         digests, CudaDevice gpu, Set<String> devices) {
-      org.ropeforge.spark.plan.Encoding form = byForm.keySet().iterator().next();
+      Encoding form = byForm.keySet().iterator().next();
       TableWriting tables = forms.of(form);
       int rowBytes = tables.rowBytes(layerSpec);
       byte[] buffer = buffer(rowBytes);
@@ -378,14 +387,14 @@ public final class GroupWriter implements Serializable {
      * written and keeps the chunks on local disk for the sin tensors, which are written from them after.
      */
     private void writeLayerOnce(LayerRope layerSpec,
-        Map<org.ropeforge.spark.plan.Encoding, Map<Long, MessageDigest>> digests, CudaDevice gpu,
+        Map<Encoding, Map<Long, MessageDigest>> digests, CudaDevice gpu,
         Set<String> devices) throws IOException {
       boolean both = byForm.keySet().stream().anyMatch(f -> f.layout().parts().size() == 1);
       boolean twoParts = byForm.keySet().stream().anyMatch(f -> f.layout().parts().size() == 2);
       TableWriting source = both ? forms.sourceBoth() : forms.sourceParts();
       int sourceRowBytes = source.rowBytes(layerSpec);
       int widest = sourceRowBytes;
-      for (org.ropeforge.spark.plan.Encoding form : byForm.keySet()) {
+      for (Encoding form : byForm.keySet()) {
         widest = Math.max(widest, forms.of(form).rowBytes(layerSpec));
       }
       byte[] buffer = buffer(widest);
@@ -407,7 +416,7 @@ public final class GroupWriter implements Serializable {
                 kept.add(buffer, count * sourceRowBytes);
               }
               source.decode(layerSpec, buffer, count, both, both || part == 0 ? cos : sin, sin);
-              for (org.ropeforge.spark.plan.Encoding form : byForm.keySet()) {
+              for (Encoding form : byForm.keySet()) {
                 // Without both halves, pass 0 is every form's cos tensor and pass 1 its sin tensor.
                 int formPart = both ? 0 : part;
                 encodeAndEmit(form, layerSpec, formPart, cos, sin, count, formBuffer, digests, from, to);
@@ -424,7 +433,7 @@ public final class GroupWriter implements Serializable {
             int count = (int) (to - from);
             kept.next(buffer, count * sourceRowBytes);
             source.decode(layerSpec, buffer, count, true, cos, sin);
-            for (org.ropeforge.spark.plan.Encoding form : byForm.keySet()) {
+            for (Encoding form : byForm.keySet()) {
               if (form.layout().parts().size() == 2) {
                 encodeAndEmit(form, layerSpec, 1, cos, sin, count, formBuffer, digests, from, to);
               }
@@ -435,9 +444,9 @@ public final class GroupWriter implements Serializable {
       }
     }
 
-    private void encodeAndEmit(org.ropeforge.spark.plan.Encoding form, LayerRope layerSpec, int part,
+    private void encodeAndEmit(Encoding form, LayerRope layerSpec, int part,
         double[] cos, double[] sin, int count, byte[] formBuffer,
-        Map<org.ropeforge.spark.plan.Encoding, Map<Long, MessageDigest>> digests, long from, long to) {
+        Map<Encoding, Map<Long, MessageDigest>> digests, long from, long to) {
       TableWriting tables = forms.of(form);
       tables.encode(layerSpec, part, cos, sin, count, formBuffer);
       emit(form, digests.get(form), formBuffer, from, to, tables.rowBytes(layerSpec));
@@ -454,7 +463,7 @@ public final class GroupWriter implements Serializable {
     }
 
     /** Rows [from, to) of one tensor of {@code form} to its digests and to the file of each of its targets. */
-    private void emit(org.ropeforge.spark.plan.Encoding form, Map<Long, MessageDigest> digests, byte[] buffer,
+    private void emit(Encoding form, Map<Long, MessageDigest> digests, byte[] buffer,
         long from, long to, int rowBytes) {
       for (Map.Entry<Long, MessageDigest> d : digests.entrySet()) {
         if (d.getKey() > from) {
@@ -503,7 +512,7 @@ public final class GroupWriter implements Serializable {
           continue;
         }
         List<String> shas = new ArrayList<>();
-        for (Map<org.ropeforge.spark.plan.Encoding, Map<Long, MessageDigest>> digests : tableDigests) {
+        for (Map<Encoding, Map<Long, MessageDigest>> digests : tableDigests) {
           shas.add(Sha256.hexSoFar(digests.get(forms.encodingOf(target)).get(target.contextLength())));
         }
         counters.tableDone();
@@ -524,7 +533,7 @@ public final class GroupWriter implements Serializable {
 
     private final byte[] memory;
     private final java.nio.file.Path file;
-    private final java.nio.channels.FileChannel channel;
+    private final FileChannel channel;
     private long position;
 
     KeptRows(long bytes) throws IOException {
@@ -534,9 +543,9 @@ public final class GroupWriter implements Serializable {
         channel = null;
       } else {
         memory = null;
-        file = java.nio.file.Files.createTempFile("ropeforge-rows", ".bin");
-        channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
-            java.nio.file.StandardOpenOption.WRITE);
+        file = Files.createTempFile("ropeforge-rows", ".bin");
+        channel = FileChannel.open(file, StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
       }
     }
 
@@ -544,7 +553,7 @@ public final class GroupWriter implements Serializable {
       if (memory != null) {
         System.arraycopy(bytes, 0, memory, (int) position, count);
       } else {
-        java.nio.ByteBuffer from = java.nio.ByteBuffer.wrap(bytes, 0, count);
+        ByteBuffer from = ByteBuffer.wrap(bytes, 0, count);
         while (from.hasRemaining()) {
           channel.write(from, position + from.position());
         }
@@ -560,7 +569,7 @@ public final class GroupWriter implements Serializable {
       if (memory != null) {
         System.arraycopy(memory, (int) position, into, 0, count);
       } else {
-        java.nio.ByteBuffer to = java.nio.ByteBuffer.wrap(into, 0, count);
+        ByteBuffer to = ByteBuffer.wrap(into, 0, count);
         while (to.hasRemaining()) {
           if (channel.read(to, position + to.position()) < 0) {
             throw new IOException("Rows kept in " + file + " end at byte " + (position + to.position()));
@@ -576,7 +585,7 @@ public final class GroupWriter implements Serializable {
         try {
           channel.close();
         } finally {
-          java.nio.file.Files.deleteIfExists(file);
+          Files.deleteIfExists(file);
         }
       }
     }
