@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -62,13 +63,23 @@ public final class Bench {
 
   static final Store STORE_DEFAULT = Store.PER_MODEL;
 
+  /** Layouts and dtypes of the job, as its {@code --layouts} and {@code --dtypes} take them. */
+  static final String LAYOUTS = "layouts";
+
+  static final String LAYOUTS_DEFAULT = "half";
+
+  static final String DTYPES = "dtypes";
+
+  static final String DTYPES_DEFAULT = "f32";
+
   static final String USAGE = String.join("\n",
       "usage: jobs/ropeforge bench [--models N] [--specs K] [--context-lengths L1,L2] [--dir DIR]"
-          + " [--disk-bytes B] [--store per-model|content-addressed] [--keep] [--master URL]",
+          + " [--disk-bytes B] [--store per-model|content-addressed] [--layouts L1,L2] [--dtypes D1,D2] [--keep]"
+          + " [--master URL]",
       "  defaults: --models " + MODELS_DEFAULT + " --specs " + SPECS_DEFAULT + " --context-lengths "
           + CONTEXT_LENGTHS_DEFAULT + " --dir " + DIR_DEFAULT + " --disk-bytes " + DISK_BYTES_DEFAULT + " --store "
-          + STORE_DEFAULT.cliName(),
-      "  writes f32 tables in the half layout, safetensors only; deletes its outputs unless --keep");
+          + STORE_DEFAULT.cliName() + " --layouts " + LAYOUTS_DEFAULT + " --dtypes " + DTYPES_DEFAULT,
+      "  writes exact tables in every layout and dtype, safetensors only; deletes its outputs unless --keep");
 
   private Bench() {}
 
@@ -85,6 +96,8 @@ public final class Bench {
     long diskBytes = DISK_BYTES_DEFAULT;
     boolean keep = false;
     Store store = STORE_DEFAULT;
+    List<Layout> layouts = List.of(Layout.HALF);
+    List<Dtype> dtypes = List.of(Dtype.F32);
     String master = "local[*]";
     try {
       for (int i = 0; i < args.length; i++) {
@@ -108,6 +121,8 @@ public final class Bench {
           case DIR -> dir = Path.of(value);
           case DISK_BYTES -> diskBytes = Long.parseLong(value);
           case STORE -> store = Store.parse(value, STORE);
+          case LAYOUTS -> layouts = JobOptions.parseLayouts(LAYOUTS, value);
+          case DTYPES -> dtypes = JobOptions.parseDtypes(DTYPES, value);
           case "master" -> master = value;
           default -> throw new IllegalArgumentException("Unknown option '--" + name + "'");
         }
@@ -139,8 +154,8 @@ public final class Bench {
     PrecomputeJob.Result result;
     try {
       JobOptions options = new JobOptions(catalog.toString(), output.toString(),
-          JobOptions.parseContextLengths(lengths), Precision.EXACT, Semantics.TRANSFORMERS, Layout.HALF, Dtype.F32,
-          Set.of(OutputFormat.SAFETENSORS), false, true, 0.0, store);
+          JobOptions.parseContextLengths(lengths), Precision.EXACT, Semantics.TRANSFORMERS, layouts, dtypes,
+          Set.of(OutputFormat.SAFETENSORS), false, true, 0.0, store, JobOptions.UNKNOWN_MODEL_TYPES_DEFAULT);
       result = new PrecomputeJob(spark, options, tables, err).run();
     } finally {
       spark.stop();
@@ -150,8 +165,9 @@ public final class Bench {
     double diskBound = bytes / 1e9 / diskRate;
     out.printf(Locale.ROOT, "%-28s %d models over %d specs, context lengths %s%n", "catalog", models, specs,
         lengths);
-    out.printf(Locale.ROOT, "%-28s %d ok, %d errors (%s store)%n", "outputs", result.ok(), result.errors(),
-        store.cliName());
+    out.printf(Locale.ROOT, "%-28s %d ok, %d errors (%s store, layouts %s, dtypes %s)%n", "outputs", result.ok(),
+        result.errors(), store.cliName(), names(layouts, Layout::cliName), names(dtypes, Dtype::cliName));
+    out.printf(Locale.ROOT, "%-28s %d%n", "layer tables computed", result.tablesComputed());
     out.printf(Locale.ROOT, "%-28s %s%n", "bytes written", Progress.bytes(bytes));
     out.printf(Locale.ROOT, "%-28s %.1f s%n", "spark start-up", sparkStart);
     out.printf(Locale.ROOT, "%-28s %.1f s%n", "job wall time", result.seconds());
@@ -163,6 +179,10 @@ public final class Bench {
       deleteTree(output);
     }
     return result.errors() == 0 ? PrecomputeMain.EXIT_OK : PrecomputeMain.EXIT_FAILED;
+  }
+
+  private static <T> String names(List<T> values, java.util.function.Function<T, String> name) {
+    return String.join(",", values.stream().map(name).toList());
   }
 
   /** Llama-style configs, spec k having its own rope_theta, so that K distinct tables are shared N/K ways. */

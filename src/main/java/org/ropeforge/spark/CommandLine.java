@@ -31,8 +31,10 @@ public record CommandLine(
       "  --context-lengths L1,L2     for entries that name none (default: each model's own)",
       "  --precision exact|torch     (default " + JobOptions.PRECISION_DEFAULT.cliName() + ")",
       "  --semantics transformers|exllamav2|vllm (default " + JobOptions.SEMANTICS_DEFAULT.cliName() + ")",
-      "  --layout half|neox|gptj|vllm|pairs (default " + JobOptions.LAYOUT_DEFAULT.cliName() + ")",
-      "  --dtype f32|f16|bf16|f64    (default " + JobOptions.DTYPE_DEFAULT.cliName() + ")",
+      "  --layouts L1,L2             of half, neox, gptj, vllm, pairs (default "
+          + JobOptions.LAYOUT_DEFAULT.cliName() + "); --layout L for one",
+      "  --dtypes D1,D2              of f32, f16, bf16, f64 (default " + JobOptions.DTYPE_DEFAULT.cliName()
+          + "); --dtype D for one. Each table is computed once and written in every layout and dtype",
       "  --formats safetensors,parquet (default both)",
       "  --store per-model|content-addressed  one file per model and length, or one per distinct table"
           + " (default " + JobOptions.STORE_DEFAULT.cliName() + ")",
@@ -54,7 +56,7 @@ public record CommandLine(
 
   private static final List<String> VALUED = List.of(JobOptions.CATALOG, JobOptions.OUT,
       JobOptions.CONTEXT_LENGTHS, JobOptions.PRECISION, JobOptions.SEMANTICS, JobOptions.LAYOUT,
-      JobOptions.DTYPE, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION, JobOptions.STORE,
+      JobOptions.LAYOUTS, JobOptions.DTYPE, JobOptions.DTYPES, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION, JobOptions.STORE,
       JobOptions.UNKNOWN_MODEL_TYPES,
       GpuOptions.TASK_AMOUNT, GpuOptions.EXECUTOR_AMOUNT, LeaseOptions.TIMEOUT);
 
@@ -136,8 +138,8 @@ public record CommandLine(
             ? Precision.parse(values.get(JobOptions.PRECISION)) : d.precision(),
         values.containsKey(JobOptions.SEMANTICS)
             ? Semantics.parse(values.get(JobOptions.SEMANTICS)) : d.semantics(),
-        values.containsKey(JobOptions.LAYOUT) ? JobOptions.parseLayout(values.get(JobOptions.LAYOUT)) : d.layout(),
-        values.containsKey(JobOptions.DTYPE) ? JobOptions.parseDtype(values.get(JobOptions.DTYPE)) : d.dtype(),
+        layouts(values, d),
+        dtypes(values, d),
         formats == null ? d.formats() : JobOptions.parseFormats(formats),
         flag(JobOptions.PARQUET_TABLES, values.get(JobOptions.PARQUET_TABLES), d.parquetTables()),
         flag(JobOptions.OVERWRITE, values.get(JobOptions.OVERWRITE), d.overwrite()),
@@ -147,6 +149,33 @@ public record CommandLine(
         values.containsKey(JobOptions.UNKNOWN_MODEL_TYPES)
             ? UnknownModelTypes.parse(values.get(JobOptions.UNKNOWN_MODEL_TYPES), JobOptions.UNKNOWN_MODEL_TYPES)
             : d.unknownModelTypes());
+  }
+
+  private static List<org.ropeforge.core.table.Layout> layouts(Map<String, String> values, JobOptions d) {
+    String one = oneOf(values, JobOptions.LAYOUT, JobOptions.LAYOUTS);
+    if (one != null) {
+      return one.equals(JobOptions.LAYOUT) ? List.of(JobOptions.parseLayout(values.get(one)))
+          : JobOptions.parseLayouts(one, values.get(one));
+    }
+    return d.layouts();
+  }
+
+  private static List<org.ropeforge.core.table.Dtype> dtypes(Map<String, String> values, JobOptions d) {
+    String one = oneOf(values, JobOptions.DTYPE, JobOptions.DTYPES);
+    if (one != null) {
+      return one.equals(JobOptions.DTYPE) ? List.of(JobOptions.parseDtype(values.get(one)))
+          : JobOptions.parseDtypes(one, values.get(one));
+    }
+    return d.dtypes();
+  }
+
+  /** Which of a single-value option and its list form is set, or null; both at once is refused. */
+  private static String oneOf(Map<String, String> values, String single, String list) {
+    if (values.containsKey(single) && values.containsKey(list)) {
+      throw new IllegalArgumentException("Options '" + single + "' (" + values.get(single) + ") and '" + list
+          + "' (" + values.get(list) + ") are both set; use '" + list + "' alone");
+    }
+    return values.containsKey(single) ? single : values.containsKey(list) ? list : null;
   }
 
   /** The lease options, from the same sources and in the same order as {@link #jobOptions}. */
@@ -166,6 +195,13 @@ public record CommandLine(
         values.put(key.substring(JobOptions.CONF_PREFIX.length()), value);
       }
     });
+    // A form (single or list) on the command line wins over either form in the Spark configuration.
+    for (List<String> forms : List.of(List.of(JobOptions.LAYOUT, JobOptions.LAYOUTS),
+        List.of(JobOptions.DTYPE, JobOptions.DTYPES))) {
+      if (forms.stream().anyMatch(options::containsKey)) {
+        forms.forEach(values::remove);
+      }
+    }
     values.putAll(options);
     for (String key : values.keySet()) {
       if (!VALUED.contains(key) && !FLAGS.contains(key)) {

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.ropeforge.config.CatalogManifest;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
@@ -29,8 +28,8 @@ public record JobOptions(
     long[] contextLengths,
     Precision precision,
     Semantics semantics,
-    Layout layout,
-    Dtype dtype,
+    List<Layout> layouts,
+    List<Dtype> dtypes,
     Set<OutputFormat> formats,
     boolean parquetTables,
     boolean overwrite,
@@ -66,15 +65,21 @@ public record JobOptions(
 
   public static final Semantics SEMANTICS_DEFAULT = Semantics.TRANSFORMERS;
 
-  /** Column order of a table row; see the README's safetensors section. */
+  /** Column order of a table row; see the README's safetensors section. One layout: {@link #LAYOUTS} of one. */
   public static final String LAYOUT = "layout";
 
   public static final Layout LAYOUT_DEFAULT = Layout.HALF;
 
-  /** Element type of the safetensors tables. */
+  /** Comma-separated layouts: every table is written in each (and each of {@link #DTYPES}), computed once. */
+  public static final String LAYOUTS = "layouts";
+
+  /** Element type of the safetensors tables. One dtype: {@link #DTYPES} of one. */
   public static final String DTYPE = "dtype";
 
   public static final Dtype DTYPE_DEFAULT = Dtype.F32;
+
+  /** Comma-separated dtypes, written in every layout of {@link #LAYOUTS}. */
+  public static final String DTYPES = "dtypes";
 
   /** Comma-separated subset of {@link OutputFormat}'s names. */
   public static final String FORMATS = "formats";
@@ -108,7 +113,7 @@ public record JobOptions(
 
   public static final JobOptions DEFAULTS =
       new JobOptions(CATALOG_DEFAULT, OUT_DEFAULT, CONTEXT_LENGTHS_DEFAULT, PRECISION_DEFAULT,
-          SEMANTICS_DEFAULT, LAYOUT_DEFAULT, DTYPE_DEFAULT, FORMATS_DEFAULT, PARQUET_TABLES_DEFAULT,
+          SEMANTICS_DEFAULT, List.of(LAYOUT_DEFAULT), List.of(DTYPE_DEFAULT), FORMATS_DEFAULT, PARQUET_TABLES_DEFAULT,
           OVERWRITE_DEFAULT, MAX_ERROR_FRACTION_DEFAULT, STORE_DEFAULT, UNKNOWN_MODEL_TYPES_DEFAULT);
 
   /** Options of the default store, today's per-model layout. */
@@ -125,6 +130,14 @@ public record JobOptions(
       double maxErrorFraction, Store store) {
     this(catalog, out, contextLengths, precision, semantics, layout, dtype, formats, parquetTables, overwrite,
         maxErrorFraction, store, UNKNOWN_MODEL_TYPES_DEFAULT);
+  }
+
+  /** Options of one layout and one dtype. */
+  public JobOptions(String catalog, String out, long[] contextLengths, Precision precision, Semantics semantics,
+      Layout layout, Dtype dtype, Set<OutputFormat> formats, boolean parquetTables, boolean overwrite,
+      double maxErrorFraction, Store store, UnknownModelTypes unknownModelTypes) {
+    this(catalog, out, contextLengths, precision, semantics, List.of(layout), List.of(dtype), formats,
+        parquetTables, overwrite, maxErrorFraction, store, unknownModelTypes);
   }
 
   public JobOptions {
@@ -144,7 +157,10 @@ public record JobOptions(
       }
     }
     // The settings' own checks are the options' checks for these values.
-    formats = new OutputSettings(precision, semantics, layout, dtype, formats, parquetTables, store).formats();
+    OutputSettings checked = new OutputSettings(precision, semantics, layouts, dtypes, formats, parquetTables, store);
+    layouts = checked.layouts();
+    dtypes = checked.dtypes();
+    formats = checked.formats();
     if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1)) { // not (< 0 || > 1), so that NaN fails
       throw new IllegalArgumentException(
           "Option '" + MAX_ERROR_FRACTION + "' is " + maxErrorFraction + " but must be in [0, 1]");
@@ -165,7 +181,7 @@ public record JobOptions(
 
   /** The same options with other catalog and output locations. */
   public JobOptions withLocations(String newCatalog, String newOut) {
-    return new JobOptions(newCatalog, newOut, contextLengths, precision, semantics, layout, dtype, formats,
+    return new JobOptions(newCatalog, newOut, contextLengths, precision, semantics, layouts, dtypes, formats,
         parquetTables, overwrite, maxErrorFraction, store, unknownModelTypes);
   }
 
@@ -176,7 +192,7 @@ public record JobOptions(
 
   /** The settings that decide every output byte. */
   public OutputSettings settings() {
-    return new OutputSettings(precision, semantics, layout, dtype, formats, parquetTables, store);
+    return new OutputSettings(precision, semantics, layouts, dtypes, formats, parquetTables, store);
   }
 
   public boolean writesSafetensors() {
@@ -210,19 +226,58 @@ public record JobOptions(
   }
 
   static Layout parseLayout(String text) {
-    return parseChoice(LAYOUT, text, Layout::parse, Arrays.stream(Layout.values()).map(Layout::cliName));
+    return parseChoice(LAYOUT, text, Layout::parse, layoutNames());
   }
 
   static Dtype parseDtype(String text) {
-    return parseChoice(DTYPE, text, Dtype::parse, Arrays.stream(Dtype.values()).map(Dtype::cliName));
+    return parseChoice(DTYPE, text, Dtype::parse, dtypeNames());
   }
 
-  private static <T> T parseChoice(String option, String text, Function<String, T> parse, Stream<String> names) {
+  /** A comma-separated list of {@code option} (layouts): no empty item, none twice. */
+  public static List<Layout> parseLayouts(String option, String text) {
+    return parseList(option, text, Layout::parse, layoutNames());
+  }
+
+  /** A comma-separated list of {@code option} (dtypes): no empty item, none twice. */
+  public static List<Dtype> parseDtypes(String option, String text) {
+    return parseList(option, text, Dtype::parse, dtypeNames());
+  }
+
+  private static List<String> layoutNames() {
+    return Arrays.stream(Layout.values()).map(Layout::cliName).toList();
+  }
+
+  private static List<String> dtypeNames() {
+    return Arrays.stream(Dtype.values()).map(Dtype::cliName).toList();
+  }
+
+  private static <T> List<T> parseList(String option, String text, Function<String, T> parse, List<String> names) {
+    Set<T> values = new LinkedHashSet<>();
+    for (String part : text.split(",", -1)) {
+      if (part.isBlank()) {
+        throw new IllegalArgumentException("Option '" + option + "' is '" + text + "', which has an empty item");
+      }
+      T value;
+      try {
+        value = parse.apply(part.trim());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("Option '" + option + "' is '" + text + "', whose '" + part.trim()
+            + "' is not one of " + String.join(", ", names), e);
+      }
+      if (!values.add(value)) {
+        throw new IllegalArgumentException("Option '" + option + "' is '" + text + "', which names '"
+            + part.trim() + "' twice");
+      }
+    }
+    return List.copyOf(values);
+  }
+
+  private static <T> T parseChoice(String option, String text, Function<String, T> parse, List<String> names) {
     try {
       return parse.apply(text.trim());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("Option '" + option + "' is '" + text + "' but must be one of "
-          + String.join(", ", names.toList()), e);
+          + String.join(", ", names), e);
     }
   }
 
@@ -234,8 +289,8 @@ public record JobOptions(
         && Arrays.equals(contextLengths, other.contextLengths)
         && precision == other.precision
         && semantics == other.semantics
-        && layout == other.layout
-        && dtype == other.dtype
+        && layouts.equals(other.layouts)
+        && dtypes.equals(other.dtypes)
         && formats.equals(other.formats)
         && parquetTables == other.parquetTables
         && overwrite == other.overwrite
@@ -246,7 +301,7 @@ public record JobOptions(
 
   @Override
   public int hashCode() {
-    return 31 * Objects.hash(catalog, out, precision, semantics, layout, dtype, formats, parquetTables,
+    return 31 * Objects.hash(catalog, out, precision, semantics, layouts, dtypes, formats, parquetTables,
         overwrite, maxErrorFraction, store, unknownModelTypes) + Arrays.hashCode(contextLengths);
   }
 }

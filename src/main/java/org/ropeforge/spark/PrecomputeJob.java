@@ -43,6 +43,7 @@ import org.ropeforge.spark.plan.UnknownModelTypes;
 import org.ropeforge.spark.write.GroupWriter;
 import org.ropeforge.spark.write.ParquetOutputs;
 import org.ropeforge.spark.write.PlannedOutput;
+import org.ropeforge.spark.write.TableForms;
 import org.ropeforge.spark.write.TableWriting;
 import org.ropeforge.spark.write.WriteCounters;
 import org.ropeforge.spark.write.WriteHooks;
@@ -88,7 +89,8 @@ public final class PrecomputeJob {
 
   /** Counts of one run; {@link #passes} decides the exit code. */
   public record Result(long models, long rows, long ok, long skipped, long errors, long bytesWritten,
-      long bytesReused, long distinctSpecs, long writeTasks, double seconds, double maxErrorFraction) {
+      long bytesReused, long distinctSpecs, long writeTasks, double seconds, double maxErrorFraction,
+      long tablesComputed) {
 
     public boolean passes() {
       return rows == 0 ? errors == 0 : errors <= maxErrorFraction * rows;
@@ -136,9 +138,8 @@ public final class PrecomputeJob {
 
     OutputSettings settings = options.settings();
     JavaPairRDD<String, Manifest.Row> previous = previousOutputs(conf, outPath);
-    TableWriting tables = tableFactory.create(options.layout(), options.dtype(), options.precision(),
-        options.semantics());
-    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), tables, hooks, held.runId(),
+    TableForms forms = TableForms.of(tableFactory, settings);
+    GroupWriter writer = new GroupWriter(conf, out, options.writesSafetensors(), forms, hooks, held.runId(),
         settings.contentAddressed());
 
     // Counted while the plan is built, so that normalising, grouping and batching take one Spark job.
@@ -158,7 +159,7 @@ public final class PrecomputeJob {
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
     JavaPairRDD<String, Target> okTargets = targets.filter(Target::ok)
-        .mapToPair(t -> new Tuple2<>(Manifest.key(t.modelId(), t.contextLength()), t));
+        .mapToPair(t -> new Tuple2<>(Manifest.key(t), t));
     // Earlier rows meet their targets on the executors: the driver holds nothing that grows with the models.
     JavaRDD<PlannedOutput> plannedOutputs = previous == null
         ? okTargets.values().map(t -> new PlannedOutput(t, null))
@@ -170,24 +171,30 @@ public final class PrecomputeJob {
           specs.add(1);
           List<PlannedOutput> members = new ArrayList<>();
           group._2().forEach(members::add);
-          if (!settings.contentAddressed()) {
-            return Batches.of(members, PlannedOutput::target, Batches.MAX_FILES_PER_TASK,
-                Batches.MAX_BYTES_PER_TASK, settings.tableOptions()).iterator();
-          }
-          // One file per content key: all the targets of a key go to one task, which writes the file once.
-          Map<String, List<PlannedOutput>> byFile = new java.util.LinkedHashMap<>();
+          // Units go to one task whole. Content-addressed: the targets of one file, which is written once (the
+          // content key kept with each, so that the write task does not plan the shared file again to name it).
+          // Per model: the forms (layout, dtype) of one (model, length), which share one table computation.
+          Map<String, List<PlannedOutput>> units = new java.util.LinkedHashMap<>();
           for (PlannedOutput member : members) {
-            String key = tables.contentKey(member.target());
-            // Kept with the member, so that the write task does not plan its shared file again to name it.
-            byFile.computeIfAbsent(key, k -> new ArrayList<>()).add(member.withContentKey(key));
+            Target t = member.target();
+            if (settings.contentAddressed()) {
+              String key = forms.of(t).contentKey(t);
+              units.computeIfAbsent(key, k -> new ArrayList<>()).add(member.withContentKey(key));
+            } else {
+              units.computeIfAbsent(Manifest.key(t.modelId(), t.contextLength()), k -> new ArrayList<>())
+                  .add(member);
+            }
           }
-          List<List<PlannedOutput>> batchesOfFiles = new ArrayList<>();
-          for (List<List<PlannedOutput>> files : Batches.of(new ArrayList<>(byFile.values()),
-              file -> file.get(0).target(), Batches.MAX_FILES_PER_TASK, Batches.MAX_BYTES_PER_TASK,
-              settings.tableOptions())) {
-            batchesOfFiles.add(files.stream().flatMap(List::stream).toList());
+          List<List<PlannedOutput>> batchesOfUnits = new ArrayList<>();
+          for (List<List<PlannedOutput>> batch : Batches.of(new ArrayList<>(units.values()),
+              unit -> unit.get(0).target(), unit -> settings.contentAddressed() ? 1 : unit.size(),
+              unit -> (settings.contentAddressed() ? unit.subList(0, 1) : unit).stream()
+                  .mapToLong(p -> Batches.tableBytes(p.target(),
+                      settings.tableOptions(forms.encodingOf(p.target())))).sum(),
+              Batches.MAX_FILES_PER_TASK, Batches.MAX_BYTES_PER_TASK)) {
+            batchesOfUnits.add(batch.stream().flatMap(List::stream).toList());
           }
-          return batchesOfFiles.iterator();
+          return batchesOfUnits.iterator();
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
     label("normalise", "read, resolve and group " + entries.size() + " model configs by table spec");
@@ -218,8 +225,9 @@ public final class PrecomputeJob {
       writtenCount = written.count();
     }
     JavaRDD<Outcome> outcomes = written.union(targets.filter(t -> !t.ok()).map(Outcome::failed));
-    progress.stage("tables: %d/%d outputs done, %s written, %s reused", writtenCount, counts[0],
-        Progress.bytes(counters.bytes()), Progress.bytes(counters.reusedBytes()));
+    progress.stage("tables: %d/%d outputs done, %s written, %s reused, %d layer tables computed", writtenCount,
+        counts[0], Progress.bytes(counters.bytes()), Progress.bytes(counters.reusedBytes()),
+        counters.tablesComputed());
 
     if (options.writesParquet()) {
       ParquetOutputs parquet = new ParquetOutputs(spark, out, settings);
@@ -246,7 +254,8 @@ public final class PrecomputeJob {
     batches.unpersist(false);
     written.unpersist(false);
     Result result = new Result(entries.size(), summary.rows, summary.ok, summary.skipped, summary.errors,
-        counters.bytes(), counters.reusedBytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction());
+        counters.bytes(), counters.reusedBytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction(),
+        counters.tablesComputed());
     progress.stage("manifest: %d rows (%d ok, %d skipped, %d errors) in %s", summary.rows, summary.ok,
         summary.skipped, summary.errors, new Path(outPath, OutputPaths.MANIFEST));
     return result;

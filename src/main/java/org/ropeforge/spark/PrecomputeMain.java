@@ -179,12 +179,14 @@ public final class PrecomputeMain {
     StringBuilder b = new StringBuilder();
     b.append(String.format(Locale.ROOT, "%-22s %s%n", "output", options.out()));
     b.append(String.format(Locale.ROOT, "%-22s %d%n", "models", r.models()));
-    b.append(String.format(Locale.ROOT, "%-22s %d%n", "rows (model x length)", r.rows()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", options.settings().severalEncodings()
+        ? "rows (model x length x layout x dtype)" : "rows (model x length)", r.rows()));
     b.append(String.format(Locale.ROOT, "%-22s %d%n", "  ok (written)", r.ok()));
     b.append(String.format(Locale.ROOT, "%-22s %d%n", "  skipped (current)", r.skipped()));
     b.append(String.format(Locale.ROOT, "%-22s %d%n", "  errors", r.errors()));
     b.append(String.format(Locale.ROOT, "%-22s %d%n", "distinct table specs", r.distinctSpecs()));
     b.append(String.format(Locale.ROOT, "%-22s %d%n", "write tasks", r.writeTasks()));
+    b.append(String.format(Locale.ROOT, "%-22s %d%n", "layer tables computed", r.tablesComputed()));
     b.append(String.format(Locale.ROOT, "%-22s %s%n", "table bytes written", Progress.bytes(r.bytesWritten())));
     b.append(String.format(Locale.ROOT, "%-22s %s%n", "file bytes reused", Progress.bytes(r.bytesReused())));
     b.append(String.format(Locale.ROOT, "%-22s %.1f s%n", "wall time", r.seconds()));

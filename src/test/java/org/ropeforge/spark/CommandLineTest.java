@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -41,8 +42,8 @@ class CommandLineTest {
     assertArrayEquals(new long[] {4096, 32768}, o.contextLengths());
     assertEquals(Precision.TORCH, o.precision());
     assertEquals(Semantics.EXLLAMAV2, o.semantics());
-    assertEquals(Layout.VLLM, o.layout());
-    assertEquals(Dtype.BF16, o.dtype());
+    assertEquals(List.of(Layout.VLLM), o.layouts());
+    assertEquals(List.of(Dtype.BF16), o.dtypes());
     assertEquals(Set.of(OutputFormat.SAFETENSORS), o.formats());
     assertFalse(o.parquetTables());
     assertTrue(o.overwrite());
@@ -58,8 +59,53 @@ class CommandLineTest {
     JobOptions o = line.jobOptions(Map.of("spark.ropeforge.dtype", "f64", "spark.ropeforge.layout", "gptj",
         "spark.executor.cores", "2"));
 
-    assertEquals(Dtype.F16, o.dtype());
-    assertEquals(Layout.GPTJ, o.layout());
+    assertEquals(List.of(Dtype.F16), o.dtypes());
+    assertEquals(List.of(Layout.GPTJ), o.layouts());
+  }
+
+  @Test
+  void layoutsAndDtypesTakeListsInTheOrderGiven() {
+    JobOptions o = CommandLine.parse("--layouts", "vllm, neox", "--dtypes", "bf16,f32").jobOptions(Map.of());
+
+    assertEquals(List.of(Layout.VLLM, Layout.NEOX), o.layouts());
+    assertEquals(List.of(Dtype.BF16, Dtype.F32), o.dtypes());
+    assertEquals("precision=exact;semantics=transformers;layout=vllm,neox;dtype=bf16,f32;formats=parquet,safetensors;"
+        + "parquet-tables=true", o.settings().fingerprintText());
+    assertEquals(4, o.settings().encodings().size());
+    assertTrue(o.settings().severalEncodings());
+  }
+
+  @Test
+  void aListOnTheCommandLineWinsOverEitherFormInTheSparkConf() {
+    JobOptions o = CommandLine.parse("--dtypes", "f16,f64").jobOptions(Map.of("spark.ropeforge.dtype", "f32",
+        "spark.ropeforge.layouts", "gptj,pairs"));
+
+    assertEquals(List.of(Dtype.F16, Dtype.F64), o.dtypes());
+    assertEquals(List.of(Layout.GPTJ, Layout.PAIRS), o.layouts());
+  }
+
+  @Test
+  void badListsAreRefusedByName() {
+    assertEquals("Option 'layouts' is 'half,vllm,half', which names 'half' twice",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--layouts", "half,vllm,half").jobOptions(Map.of())).getMessage());
+    assertEquals("Option 'dtypes' is 'f32,f8', whose 'f8' is not one of f32, f16, bf16, f64",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--dtypes", "f32,f8").jobOptions(Map.of())).getMessage());
+    assertEquals("Option 'dtypes' is 'f32,', which has an empty item",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--dtypes", "f32,").jobOptions(Map.of())).getMessage());
+    assertEquals("Option 'layouts' is 'half,rows', whose 'rows' is not one of half, neox, gptj, vllm, pairs",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--layouts", "half,rows").jobOptions(Map.of())).getMessage());
+    assertEquals("Options 'layout' (half) and 'layouts' (vllm,neox) are both set; use 'layouts' alone",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--layout", "half", "--layouts", "vllm,neox").jobOptions(Map.of()))
+            .getMessage());
+    assertEquals("Options 'dtype' (f32) and 'dtypes' (bf16) are both set; use 'dtypes' alone",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse().jobOptions(Map.of("spark.ropeforge.dtype", "f32", "spark.ropeforge.dtypes",
+                "bf16"))).getMessage());
   }
 
   @Test

@@ -30,7 +30,7 @@ class GpuOptionsTest {
   @Test
   void gpuOptionsDoNotDisturbTheJobOptions() {
     CommandLine line = CommandLine.parse("--gpu", "--gpu-task-amount", "0.5", "--dtype", "bf16");
-    assertEquals(Dtype.BF16, line.jobOptions(Map.of()).dtype());
+    assertEquals(java.util.List.of(Dtype.BF16), line.jobOptions(Map.of()).dtypes());
   }
 
   @Test

@@ -20,6 +20,10 @@ import org.ropeforge.spark.plan.Target;
  * error {field, value, message} (error rows only). A table's device is where it was computed ({@code cpu},
  * {@code cuda:<address>}, or {@code cuda:<address>+cpu} when the CPU finished what the GPU began); gpu is the GPU address Spark assigned to
  * the task, or null. Both are absent where unknown (lines of older manifests carried over).
+ *
+ * <p>In a run of several layouts and dtypes there is one line per (model_id, context_length, layout, dtype),
+ * and layout and dtype follow context_length; a run of one writes neither (its rows are those of the runs
+ * before several existed; the completion marker names its layout and dtype).
  */
 public final class Manifest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -31,6 +35,16 @@ public final class Manifest {
     return modelId + '\u0000' + contextLength;
   }
 
+  /** The key of a (model, length) in one form ({@code encoding} {@code <layout>-<dtype>}, or null in a run of one). */
+  public static String key(String modelId, long contextLength, String encoding) {
+    return encoding == null ? key(modelId, contextLength) : key(modelId, contextLength) + '\u0000' + encoding;
+  }
+
+  /** The key of a target's output among the rows of a manifest. */
+  public static String key(Target target) {
+    return key(target.modelId(), target.contextLength(), target.encodingName());
+  }
+
   public static String toJson(Outcome outcome) {
     Target target = outcome.target();
     ObjectNode node = JSON.createObjectNode();
@@ -39,6 +53,10 @@ public final class Manifest {
       node.putNull("context_length");
     } else {
       node.put("context_length", target.contextLength());
+    }
+    if (target.encoding() != null) {
+      node.put("layout", target.encoding().layout().cliName());
+      node.put("dtype", target.encoding().dtype().cliName());
     }
     node.put("status", outcome.status().manifestName());
     node.put("config", target.configUri());
@@ -114,8 +132,11 @@ public final class Manifest {
     }
     JsonNode length = node.path("context_length");
     JsonNode error = node.path("error");
+    String layout = node.path("layout").asText(null);
+    String dtype = node.path("dtype").asText(null);
     return new Row(node.path("model_id").asText(),
         length.canConvertToLong() && length.isIntegralNumber() ? length.asLong() : Target.UNKNOWN_LENGTH,
+        layout == null || dtype == null ? null : layout + "-" + dtype,
         Outcome.Status.parse(node.path("status").asText()), node.path("config").asText(null),
         node.path("config_sha256").asText(null), node.path("input_sha256").asText(null), files, tables, devices,
         gpu, error.isObject() ? new Problem(error.path("field").asText(null), error.path("value").asText(null),
@@ -135,15 +156,16 @@ public final class Manifest {
    * One line of a manifest as read back.
    *
    * @param contextLength {@link Target#UNKNOWN_LENGTH} where the line has none
+   * @param encoding {@code <layout>-<dtype>} of a line of a run of several, or null
    * @param status null for a status no manifest writes
    */
-  public record Row(String modelId, long contextLength, Outcome.Status status, String config, String configSha256,
+  public record Row(String modelId, long contextLength, String encoding, Outcome.Status status, String config, String configSha256,
       String inputSha256, List<Outcome.OutputFile> files, List<String> tableSha256, List<String> tableDevices,
       String gpu, Problem error) implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public String key() {
-      return Manifest.key(modelId, contextLength);
+      return Manifest.key(modelId, contextLength, encoding);
     }
 
     /** Same inputs, same settings, same version, and complete last time: the files on disk are current. */
@@ -153,7 +175,8 @@ public final class Manifest {
           && (status == Outcome.Status.OK || status == Outcome.Status.SKIPPED)
           && inputSha256 != null
           && inputSha256.equals(target.inputSha256())
-          && tableSha256.size() == target.layers().size();
+          && tableSha256.size() == target.layers().size()
+          && java.util.Objects.equals(encoding, target.encodingName());
     }
   }
 }

@@ -70,9 +70,10 @@ public record Outcome(Target target, Status status, List<OutputFile> files, List
     return status == Status.OK;
   }
 
-  /** The manifest's sort key: model id, then context length. */
+  /** The manifest's sort key: model id, then context length, then (in a run of several) layout and dtype. */
   public String sortKey() {
-    return target.modelId() + '\u0000' + String.format(Locale.ROOT, "%019d", target.contextLength() + 1);
+    String key = target.modelId() + '\u0000' + String.format(Locale.ROOT, "%019d", target.contextLength() + 1);
+    return target.encoding() == null ? key : key + '\u0000' + target.encodingName();
   }
 
   public long bytes() {

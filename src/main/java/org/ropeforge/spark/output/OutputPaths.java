@@ -21,4 +21,13 @@ public final class OutputPaths {
   public static String safetensors(String modelId, long contextLength) {
     return SAFETENSORS + "/" + modelId + "/rope-" + contextLength + ".safetensors";
   }
+
+  /**
+   * The file of (model, length) in one form: {@code rope-<length>.safetensors} in a run of one layout and dtype
+   * ({@code encoding} null), {@code rope-<length>-<layout>-<dtype>.safetensors} in a run of several.
+   */
+  public static String safetensors(String modelId, long contextLength, String encoding) {
+    return encoding == null ? safetensors(modelId, contextLength)
+        : SAFETENSORS + "/" + modelId + "/rope-" + contextLength + "-" + encoding + ".safetensors";
+  }
 }

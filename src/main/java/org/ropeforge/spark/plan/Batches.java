@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
+import java.util.function.ToLongFunction;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.table.TableOptions;
 
@@ -43,6 +45,39 @@ public final class Batches {
       }
       current.add(item);
       bytes += size;
+    }
+    if (!current.isEmpty()) {
+      batches.add(current);
+    }
+    return batches;
+  }
+
+  /**
+   * Units of items that each go to one task whole, in batches of at most {@code maxFiles} files and about
+   * {@code maxBytes} table bytes (a unit larger than either is a batch of its own), in the order of their
+   * first target's model and length.
+   */
+  public static <T> List<List<T>> of(List<T> units, Function<T, Target> targetOf, ToIntFunction<T> filesOf,
+      ToLongFunction<T> bytesOf, int maxFiles, long maxBytes) {
+    List<T> sorted = new ArrayList<>(units);
+    sorted.sort(Comparator.comparing((T unit) -> targetOf.apply(unit).modelId())
+        .thenComparingLong(unit -> targetOf.apply(unit).contextLength()));
+    List<List<T>> batches = new ArrayList<>();
+    List<T> current = new ArrayList<>();
+    long bytes = 0;
+    int files = 0;
+    for (T unit : sorted) {
+      long size = bytesOf.applyAsLong(unit);
+      int count = filesOf.applyAsInt(unit);
+      if (!current.isEmpty() && (files + count > maxFiles || bytes + size > maxBytes)) {
+        batches.add(current);
+        current = new ArrayList<>();
+        bytes = 0;
+        files = 0;
+      }
+      current.add(unit);
+      bytes += size;
+      files += count;
     }
     if (!current.isEmpty()) {
       batches.add(current);

@@ -62,7 +62,28 @@ public final class Normalizer implements Serializable {
     return RopeResolver.Options.DEFAULT.withSemantics(settings.semantics()).withPrecision(settings.precision());
   }
 
+  /**
+   * The targets of one catalog entry: one per (context length), or in a run of several layouts and dtypes one
+   * per (context length, form), each with its form's fingerprint; an error row likewise once per form.
+   */
   public List<Target> normalize(CatalogEntry entry) {
+    List<Target> targets = normalizeLengths(entry);
+    if (!settings.severalEncodings()) {
+      return targets;
+    }
+    List<Encoding> encodings = settings.encodings();
+    List<Target> expanded = new ArrayList<>(targets.size() * encodings.size());
+    for (Target target : targets) {
+      for (Encoding encoding : encodings) {
+        expanded.add(target.withEncoding(encoding, target.ok()
+            ? fingerprint(settings.forEncoding(encoding), target.modelId(), target.configSha256(),
+                target.contextLength()) : target.inputSha256()));
+      }
+    }
+    return expanded;
+  }
+
+  private List<Target> normalizeLengths(CatalogEntry entry) {
     if (!entry.usable()) {
       return List.of(Target.failed(entry.modelId(), entry.config(), Target.UNKNOWN_LENGTH, null,
           Problem.of(entry.defect())));
@@ -189,6 +210,16 @@ public final class Normalizer implements Serializable {
     return normalize(CatalogEntry.of(modelId, configUri, List.of(contextLength))).get(0);
   }
 
+  /** As {@link #rederive(String, String, long)}, the output of one form of a run of several. */
+  public Target rederive(String modelId, String configUri, long contextLength, Encoding encoding) {
+    for (Target target : normalize(CatalogEntry.of(modelId, configUri, List.of(contextLength)))) {
+      if (encoding.equals(target.encoding())) {
+        return target;
+      }
+    }
+    throw new IllegalArgumentException("Form " + encoding + " is not one of the run's " + settings.encodings());
+  }
+
   private Target resolve(CatalogEntry entry, ModelConfig config, String configSha, long length,
       String conformance) {
     try {
@@ -209,9 +240,14 @@ public final class Normalizer implements Serializable {
 
   /** Changes whenever any input of the outputs of (model, length) changes; re-runs compare it. */
   String fingerprint(String modelId, String configSha, long length) {
+    return fingerprint(settings, modelId, configSha, length);
+  }
+
+  /** The fingerprint under {@code outputSettings}: a form's outputs take their form's settings alone. */
+  private static String fingerprint(OutputSettings outputSettings, String modelId, String configSha, long length) {
     // The file format's version too: a run after a layout change must not take the old files for current.
     String text = String.join("\n", "ropeforge " + BuildInfo.VERSION,
-        "format_version=" + RopeTableFile.FORMAT_VERSION, settings.fingerprintText(),
+        "format_version=" + RopeTableFile.FORMAT_VERSION, outputSettings.fingerprintText(),
         "model_id=" + modelId, "config_sha256=" + configSha, "context_length=" + length);
     return Sha256.hex(text.getBytes(StandardCharsets.UTF_8));
   }

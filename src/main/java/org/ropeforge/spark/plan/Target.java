@@ -16,6 +16,8 @@ import org.ropeforge.core.LayerRope;
  * @param error the problem, or null
  * @param modelTypeConformance {@code known} or {@code unknown}: whether the config's model_type is in the
  *     conformance table (see {@code config.ModelTypeConformance}); null where the config was not read
+ * @param encoding the layout and dtype of this output in a run of several ({@link OutputSettings#severalEncodings});
+ *     null in a run of one, whose outputs all have the run's, and whose paths and rows name none
  */
 public record Target(
     String modelId,
@@ -25,14 +27,21 @@ public record Target(
     String inputSha256,
     List<LayerRope> layers,
     Problem error,
-    String modelTypeConformance)
+    String modelTypeConformance,
+    Encoding encoding)
     implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
   public static final long UNKNOWN_LENGTH = -1;
 
   public Target {
     layers = List.copyOf(layers);
+  }
+
+  /** A target of a run of one layout and dtype. */
+  public Target(String modelId, long contextLength, String configUri, String configSha256, String inputSha256,
+      List<LayerRope> layers, Problem error, String modelTypeConformance) {
+    this(modelId, contextLength, configUri, configSha256, inputSha256, layers, error, modelTypeConformance, null);
   }
 
   /** A target whose model type's conformance is not recorded. */
@@ -44,6 +53,17 @@ public record Target(
   static Target failed(String modelId, String configUri, long contextLength, String configSha256,
       Problem error) {
     return new Target(modelId, contextLength, configUri, configSha256, null, List.of(), error);
+  }
+
+  /** The same target in one form of a run of several, with that form's fingerprint (null on error). */
+  public Target withEncoding(Encoding form, String formInputSha256) {
+    return new Target(modelId, contextLength, configUri, configSha256, formInputSha256, layers, error,
+        modelTypeConformance, form);
+  }
+
+  /** The name of this output's form in paths and keys, or null in a run of one. */
+  public String encodingName() {
+    return encoding == null ? null : encoding.name();
   }
 
   public boolean ok() {

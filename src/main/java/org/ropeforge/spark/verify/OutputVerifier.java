@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
@@ -30,6 +32,7 @@ import org.ropeforge.spark.output.CompletionMarker;
 import org.ropeforge.spark.output.Manifest;
 import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.plan.Encoding;
 import org.ropeforge.spark.plan.Normalizer;
 import org.ropeforge.spark.plan.OutputSettings;
 import org.ropeforge.spark.plan.Problem;
@@ -90,8 +93,11 @@ public final class OutputVerifier {
       problems.add(markerPath + ": " + e.getMessage());
       return;
     }
-    SafetensorsTables tables = new SafetensorsTables(settings.layout(), settings.dtype(), settings.precision(),
-        settings.semantics());
+    Map<String, SafetensorsTables> tables = new LinkedHashMap<>();
+    for (Encoding encoding : settings.encodings()) {
+      tables.put(settings.severalEncodings() ? encoding.name() : null, new SafetensorsTables(encoding.layout(),
+          encoding.dtype(), settings.precision(), settings.semantics()));
+    }
     // Context lengths come from each row; the run's own defaults play no part in re-deriving one.
     Normalizer normalizer = new Normalizer(conf, settings, List.of());
     shared = settings.contentAddressed();
@@ -109,10 +115,12 @@ public final class OutputVerifier {
         if (row.status() != null) {
           counts[row.status().ordinal()]++;
         }
+        forms.see(row, tables.keySet());
         if (row.status() != Outcome.Status.ERROR) {
-          verifyRow(fs, row, normalizer, tables);
+          verifyRow(fs, row, normalizer, tables, settings);
         }
       }
+      forms.see(null, tables.keySet());
     } catch (FileNotFoundException e) {
       problems.add(manifestPath + ": missing");
       return;
@@ -125,9 +133,60 @@ public final class OutputVerifier {
     }
   }
 
-  private void verifyRow(FileSystem fs, Manifest.Row row, Normalizer normalizer, SafetensorsTables tables) {
+  /**
+   * The forms (layout, dtype) listed for each (model, length), whose rows follow one another in the manifest:
+   * an output complete in some of the run's forms and missing in others is a problem.
+   */
+  private final class FormsSeen {
+    private String key;
+    private long length;
+    private String modelId;
+    private final Set<String> seen = new TreeSet<>();
+
+    void see(Manifest.Row row, Set<String> all) {
+      String next = row == null ? null : Manifest.key(row.modelId(), row.contextLength());
+      if (key != null && !key.equals(next)) {
+        Set<String> missing = new TreeSet<>();
+        for (String form : all) {
+          if (form != null && !seen.contains(form)) {
+            missing.add(form);
+          }
+        }
+        if (!missing.isEmpty()) {
+          problems.add(new Path(out, OutputPaths.MANIFEST) + ": '" + modelId + "' at " + length + " has rows of "
+              + seen + " but none of " + missing);
+        }
+        seen.clear();
+      }
+      if (row != null) {
+        key = next;
+        modelId = row.modelId();
+        length = row.contextLength();
+        if (row.encoding() != null) {
+          seen.add(row.encoding());
+        }
+      }
+    }
+  }
+
+  private final FormsSeen forms = new FormsSeen();
+
+  private static Encoding encodingOf(OutputSettings settings, String name) {
+    return settings.encodings().stream().filter(e -> e.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  private void verifyRow(FileSystem fs, Manifest.Row row, Normalizer normalizer,
+      Map<String, SafetensorsTables> allTables, OutputSettings settings) {
     String modelId = row.modelId();
     long length = row.contextLength();
+    if (!allTables.containsKey(row.encoding())) {
+      problems.add(new Path(out, OutputPaths.MANIFEST) + ": the row of '" + modelId + "' at " + length
+          + (row.encoding() == null ? " names no layout and dtype" : " is of " + row.encoding())
+          + (settings.severalEncodings() ? ", not one of the run's " + allTables.keySet()
+              : ", but the run wrote only " + settings.onlyEncoding() + " and its rows name none"));
+      return;
+    }
+    SafetensorsTables tables = allTables.get(row.encoding());
     if (row.files().isEmpty()) {
       return; // safetensors not among the formats: nothing on disk belongs to this row alone
     }
@@ -139,8 +198,9 @@ public final class OutputVerifier {
     if (!again) {
       files++;
     }
-    Target target = normalizer.rederive(modelId, row.config(), length);
-    String expectedPath = !shared ? OutputPaths.safetensors(modelId, length)
+    Target target = row.encoding() == null ? normalizer.rederive(modelId, row.config(), length)
+        : normalizer.rederive(modelId, row.config(), length, encodingOf(settings, row.encoding()));
+    String expectedPath = !shared ? OutputPaths.safetensors(modelId, length, row.encoding())
         : target.ok() ? OutputPaths.tableFile(tables.contentKey(target)) : relative;
     if (row.files().size() != 1 || !relative.equals(expectedPath)) {
       problems.add(path + ": the manifest row of '" + modelId + "' at " + length + " should list only "

@@ -3,8 +3,14 @@ package org.ropeforge.spark.write;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -18,11 +24,14 @@ import org.ropeforge.gpu.CudaDevice;
 import org.ropeforge.io.AtomicOutput;
 import org.ropeforge.io.HadoopConf;
 import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.table.Dtype;
+import org.ropeforge.core.table.Layout;
 import org.ropeforge.io.Sha256;
 import org.ropeforge.spark.output.Journal;
 import org.ropeforge.spark.output.Manifest;
 import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.plan.Encoding;
 import org.ropeforge.spark.plan.Problem;
 import org.ropeforge.spark.plan.Target;
 
@@ -32,7 +41,7 @@ import org.ropeforge.spark.plan.Target;
  * shorter context length takes the prefix, which is exact because row p depends on p and the spec only.
  */
 public final class GroupWriter implements Serializable {
-  private static final long serialVersionUID = 3L;
+  private static final long serialVersionUID = 4L;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GroupWriter.class);
 
   /** Rows are computed this many bytes at a time: large writes, a buffer that stays in cache-friendly range. */
@@ -44,7 +53,7 @@ public final class GroupWriter implements Serializable {
   private final HadoopConf conf;
   private final String outRoot;
   private final boolean writeFiles;
-  private final TableWriting tables;
+  private final TableForms forms;
   private final WriteHooks hooks;
   private final String runId;
   private final boolean shared;
@@ -57,15 +66,22 @@ public final class GroupWriter implements Serializable {
    * @param runId the run's id, which names its journal fragments
    * @param shared write the content-addressed store: one file per distinct table, not one per target
    */
-  public GroupWriter(HadoopConf conf, String outRoot, boolean writeFiles, TableWriting tables, WriteHooks hooks,
+  public GroupWriter(HadoopConf conf, String outRoot, boolean writeFiles, TableForms forms, WriteHooks hooks,
       String runId, boolean shared) {
     this.conf = conf;
     this.outRoot = outRoot;
     this.writeFiles = writeFiles;
-    this.tables = tables;
+    this.forms = forms;
     this.hooks = hooks;
     this.runId = runId;
     this.shared = shared;
+  }
+
+  /** A writer of one form (half, f32), for targets that name none. */
+  public GroupWriter(HadoopConf conf, String outRoot, boolean writeFiles, TableWriting tables, WriteHooks hooks,
+      String runId, boolean shared) {
+    this(conf, outRoot, writeFiles, TableForms.single(new Encoding(Layout.HALF, Dtype.F32), tables), hooks, runId,
+        shared);
   }
 
   /**
@@ -102,10 +118,11 @@ public final class GroupWriter implements Serializable {
    * file is written once, by its first target, and every target of the key points to it.
    */
   private List<Outcome> writeShared(List<PlannedOutput> batch, WriteCounters counters) {
-    keys = new java.util.HashMap<>();
-    Map<String, List<PlannedOutput>> byKey = new java.util.LinkedHashMap<>();
+    keys = new HashMap<>();
+    Map<String, List<PlannedOutput>> byKey = new LinkedHashMap<>();
     for (PlannedOutput planned : batch) {
-      String key = planned.contentKey() != null ? planned.contentKey() : tables.contentKey(planned.target());
+      String key = planned.contentKey() != null ? planned.contentKey()
+          : forms.of(planned.target()).contentKey(planned.target());
       keys.put(planned.target(), key);
       byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(planned);
     }
@@ -237,135 +254,347 @@ public final class GroupWriter implements Serializable {
   }
 
   private List<Outcome> writeAll(List<Target> targets, WriteCounters counters, AtomicOutput[] outputs) {
-    // The targets share one table key, so the first one's layers compute every table of the group.
-    List<LayerRope> spec = targets.get(0).layers();
-    int n = targets.size();
-    Problem[] problems = new Problem[n];
-    long maxLength = 0;
-    for (Target target : targets) {
-      maxLength = Math.max(maxLength, target.contextLength());
+    return new GroupWrite(targets, counters, outputs).run();
+  }
+
+  /**
+   * One group's write: every table of the group's spec computed once, for the longest context length, and
+   * streamed to the file of every target, in every form (layout, dtype) the targets have. With one form the rows
+   * come from that form's writing; with several, from the source rows ({@link TableForms}), each chunk decoded
+   * once and stored in each form.
+   */
+  private final class GroupWrite {
+    private final List<Target> targets;
+    private final WriteCounters counters;
+    private final AtomicOutput[] outputs;
+    private final int n;
+    private final Problem[] problems;
+    /** The targets' indexes by form, in the order of the run's forms. */
+    private final Map<Encoding, List<Integer>> byForm = new LinkedHashMap<>();
+    /** Per layer, per form, the SHA-256 of the layer's tensors of each distinct length. */
+    private final List<Map<Encoding, Map<Long, MessageDigest>>> tableDigests =
+        new ArrayList<>();
+    private final List<String> tableDevices = new ArrayList<>();
+    private long maxLength;
+    private long taskBytes;
+
+    GroupWrite(List<Target> targets, WriteCounters counters, AtomicOutput[] outputs) {
+      this.targets = targets;
+      this.counters = counters;
+      this.outputs = outputs;
+      this.n = targets.size();
+      this.problems = new Problem[n];
+      for (Encoding form : forms.encodings()) {
+        for (int t = 0; t < n; t++) {
+          if (forms.encodingOf(targets.get(t)).equals(form)) {
+            byForm.computeIfAbsent(form, f -> new ArrayList<>()).add(t);
+          }
+        }
+      }
+      for (Target target : targets) {
+        maxLength = Math.max(maxLength, target.contextLength());
+      }
     }
-    List<Map<Long, MessageDigest>> tableDigests = new ArrayList<>();
-    long taskBytes = 0;
-    String gpuAddress = TaskGpu.address();
-    CudaDevice gpu = TaskGpu.open(gpuAddress);
-    List<String> tableDevices = new ArrayList<>();
-    try {
-      for (int t = 0; t < n && writeFiles; t++) {
-        try {
-          Path path = new Path(outRoot, relativePath(targets.get(t)));
-          outputs[t] = AtomicOutput.create(conf.fileSystem(path), path);
-          outputs[t].write(shared ? tables.sharedHeader(targets.get(t)) : tables.header(targets.get(t)));
-        } catch (IOException | RuntimeException e) {
-          problems[t] = writeProblem(e);
+
+    List<Outcome> run() {
+      // The targets share one table key, so the first one's layers compute every table of the group.
+      List<LayerRope> spec = targets.get(0).layers();
+      String gpuAddress = TaskGpu.address();
+      CudaDevice gpu = TaskGpu.open(gpuAddress);
+      try {
+        for (int t = 0; t < n && writeFiles; t++) {
+          try {
+            Target target = targets.get(t);
+            Path path = new Path(outRoot, relativePath(target));
+            outputs[t] = AtomicOutput.create(conf.fileSystem(path), path);
+            TableWriting form = forms.of(target);
+            outputs[t].write(shared ? form.sharedHeader(target) : form.header(target));
+          } catch (IOException | RuntimeException e) {
+            problems[t] = writeProblem(e);
+            close(outputs, t);
+          }
+        }
+        for (int layer = 0; layer < spec.size(); layer++) {
+          LayerRope layerSpec = spec.get(layer);
+          Map<Encoding, Map<Long, MessageDigest>> digests = new HashMap<>();
+          for (Map.Entry<Encoding, List<Integer>> form : byForm.entrySet()) {
+            Map<Long, MessageDigest> byLength = new TreeMap<>();
+            for (int t : form.getValue()) {
+              byLength.computeIfAbsent(targets.get(t).contextLength(), length -> Sha256.newDigest());
+            }
+            digests.put(form.getKey(), byLength);
+          }
+          tableDigests.add(digests);
+          for (int t = 0; t < n; t++) {
+            if (outputs[t] != null) {
+              try {
+                // per target: the mrope axis map is not part of the table key, so files of one group may differ
+                outputs[t].write(forms.of(targets.get(t)).layerPrefix(targets.get(t).layers().get(layer)));
+              } catch (IOException | RuntimeException e) {
+                problems[t] = writeProblem(e);
+                close(outputs, t);
+              }
+            }
+          }
+          counters.tableComputed();
+          Set<String> devices = new LinkedHashSet<>();
+          if (forms.several()) {
+            writeLayerOnce(layerSpec, digests, gpu, devices);
+          } else {
+            writeLayer(layerSpec, digests, gpu, devices);
+          }
+          tableDevices.add(String.join("+", devices));
+        }
+      } catch (RuntimeException | IOException e) {
+        // The table itself could not be computed: no file of this group can be right.
+        for (int t = 0; t < n; t++) {
+          if (problems[t] == null) {
+            problems[t] = Problem.of("table", null, "Cannot compute table", e);
+          }
           close(outputs, t);
         }
       }
-      byte[] buffer = BUFFER.get();
-      for (int layer = 0; layer < spec.size(); layer++) {
-        LayerRope layerSpec = spec.get(layer);
-        Map<Long, MessageDigest> digests = new TreeMap<>();
-        for (Target target : targets) {
-          digests.computeIfAbsent(target.contextLength(), length -> Sha256.newDigest());
-        }
-        tableDigests.add(digests);
-        for (int t = 0; t < n; t++) {
-          if (outputs[t] != null) {
-            try {
-              // per target: the mrope axis map is not part of the table key, so files of one group may differ
-              outputs[t].write(tables.layerPrefix(targets.get(t).layers().get(layer)));
-            } catch (IOException | RuntimeException e) {
-              problems[t] = writeProblem(e);
-              close(outputs, t);
-            }
+      return outcomes(gpuAddress);
+    }
+
+    /** One form: its own rows, part after part. */
+    private void writeLayer(LayerRope layerSpec, Map<Encoding, Map<Long, MessageDigest>>
+        digests, CudaDevice gpu, Set<String> devices) {
+      Encoding form = byForm.keySet().iterator().next();
+      TableWriting tables = forms.of(form);
+      int rowBytes = tables.rowBytes(layerSpec);
+      byte[] buffer = buffer(rowBytes);
+      int chunkRows = Math.max(1, buffer.length / rowBytes);
+      for (int p = 0; p < tables.parts(); p++) {
+        int part = p;
+        try (TableWriting.Rows rows = new FallbackRows(gpu == null ? null : () -> tables.rows(layerSpec, part, gpu),
+            () -> tables.rows(layerSpec, part))) {
+          for (long from = 0; from < maxLength; from += chunkRows) {
+            long to = Math.min(maxLength, from + chunkRows);
+            rows.fill(from, to, buffer);
+            emit(form, digests.get(form), buffer, from, to, rowBytes);
+            hooks.chunkWritten(taskBytes);
           }
+          devices.addAll(List.of(rows.device().split("\\+")));
         }
-        int rowBytes = tables.rowBytes(layerSpec);
-        int chunkRows = Math.max(1, buffer.length / rowBytes);
-        if (rowBytes > buffer.length) {
-          buffer = new byte[rowBytes];
-          BUFFER.set(buffer);
-        }
-        Set<String> devices = new LinkedHashSet<>();
-        for (int p = 0; p < tables.parts(); p++) {
-          int part = p;
-          try (TableWriting.Rows rows = new FallbackRows(gpu == null ? null : () -> tables.rows(layerSpec, part, gpu),
-              () -> tables.rows(layerSpec, part))) {
+      }
+    }
+
+    /**
+     * Several forms: the source rows of each chunk computed once, decoded once, stored in each form. Forms of one
+     * tensor holding both halves (vllm, pairs) need both halves of every row; forms of a cos and a sin tensor
+     * need all cos rows before any sin row. With both kinds, one pass computes both halves, writes what can be
+     * written and keeps the chunks on local disk for the sin tensors, which are written from them after.
+     */
+    private void writeLayerOnce(LayerRope layerSpec,
+        Map<Encoding, Map<Long, MessageDigest>> digests, CudaDevice gpu,
+        Set<String> devices) throws IOException {
+      boolean both = byForm.keySet().stream().anyMatch(f -> f.layout().parts().size() == 1);
+      boolean twoParts = byForm.keySet().stream().anyMatch(f -> f.layout().parts().size() == 2);
+      TableWriting source = both ? forms.sourceBoth() : forms.sourceParts();
+      int sourceRowBytes = source.rowBytes(layerSpec);
+      int widest = sourceRowBytes;
+      for (Encoding form : byForm.keySet()) {
+        widest = Math.max(widest, forms.of(form).rowBytes(layerSpec));
+      }
+      byte[] buffer = buffer(widest);
+      int chunkRows = Math.max(1, buffer.length / widest);
+      int half = layerSpec.rotaryDim() / 2;
+      double[] cos = new double[chunkRows * half];
+      double[] sin = new double[chunkRows * half];
+      byte[] formBuffer = new byte[chunkRows * widest];
+      try (KeptRows kept = both && twoParts ? new KeptRows(maxLength * sourceRowBytes) : null) {
+        for (int pass = 0; pass < (both ? 1 : 2); pass++) {
+          int part = pass;
+          try (TableWriting.Rows rows = new FallbackRows(
+              gpu == null ? null : () -> source.rows(layerSpec, part, gpu), () -> source.rows(layerSpec, part))) {
             for (long from = 0; from < maxLength; from += chunkRows) {
               long to = Math.min(maxLength, from + chunkRows);
+              int count = (int) (to - from);
               rows.fill(from, to, buffer);
-              for (Map.Entry<Long, MessageDigest> d : digests.entrySet()) {
-                if (d.getKey() > from) {
-                  d.getValue().update(buffer, 0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes));
-                }
+              if (kept != null) {
+                kept.add(buffer, count * sourceRowBytes);
               }
-              for (int t = 0; t < n; t++) {
-                long length = targets.get(t).contextLength();
-                if (outputs[t] == null || length <= from) {
-                  continue;
-                }
-                int bytes = (int) ((Math.min(to, length) - from) * rowBytes);
-                try {
-                  outputs[t].write(buffer, 0, bytes);
-                  counters.addBytes(bytes);
-                  taskBytes += bytes;
-                } catch (IOException | RuntimeException e) {
-                  problems[t] = writeProblem(e);
-                  close(outputs, t);
-                }
+              source.decode(layerSpec, buffer, count, both, both || part == 0 ? cos : sin, sin);
+              for (Encoding form : byForm.keySet()) {
+                // Without both halves, pass 0 is every form's cos tensor and pass 1 its sin tensor.
+                int formPart = both ? 0 : part;
+                encodeAndEmit(form, layerSpec, formPart, cos, sin, count, formBuffer, digests, from, to);
               }
               hooks.chunkWritten(taskBytes);
             }
             devices.addAll(List.of(rows.device().split("\\+")));
           }
         }
-        tableDevices.add(String.join("+", devices));
-      }
-    } catch (RuntimeException e) {
-      // The table itself could not be computed: no file of this group can be right.
-      for (int t = 0; t < n; t++) {
-        if (problems[t] == null) {
-          problems[t] = Problem.of("table", null, "Cannot compute table", e);
+        if (kept != null) {
+          kept.rewind();
+          for (long from = 0; from < maxLength; from += chunkRows) {
+            long to = Math.min(maxLength, from + chunkRows);
+            int count = (int) (to - from);
+            kept.next(buffer, count * sourceRowBytes);
+            source.decode(layerSpec, buffer, count, true, cos, sin);
+            for (Encoding form : byForm.keySet()) {
+              if (form.layout().parts().size() == 2) {
+                encodeAndEmit(form, layerSpec, 1, cos, sin, count, formBuffer, digests, from, to);
+              }
+            }
+            hooks.chunkWritten(taskBytes);
+          }
         }
-        close(outputs, t);
       }
     }
-    List<Outcome> outcomes = new ArrayList<>(n);
-    for (int t = 0; t < n; t++) {
-      Target target = targets.get(t);
-      List<Outcome.OutputFile> files = new ArrayList<>();
-      if (problems[t] == null && outputs[t] != null) {
+
+    private void encodeAndEmit(Encoding form, LayerRope layerSpec, int part,
+        double[] cos, double[] sin, int count, byte[] formBuffer,
+        Map<Encoding, Map<Long, MessageDigest>> digests, long from, long to) {
+      TableWriting tables = forms.of(form);
+      tables.encode(layerSpec, part, cos, sin, count, formBuffer);
+      emit(form, digests.get(form), formBuffer, from, to, tables.rowBytes(layerSpec));
+    }
+
+    /** The task thread's buffer, grown to hold at least one row of {@code rowBytes}. */
+    private byte[] buffer(int rowBytes) {
+      byte[] buffer = BUFFER.get();
+      if (rowBytes > buffer.length) {
+        buffer = new byte[rowBytes];
+        BUFFER.set(buffer);
+      }
+      return buffer;
+    }
+
+    /** Rows [from, to) of one tensor of {@code form} to its digests and to the file of each of its targets. */
+    private void emit(Encoding form, Map<Long, MessageDigest> digests, byte[] buffer,
+        long from, long to, int rowBytes) {
+      for (Map.Entry<Long, MessageDigest> d : digests.entrySet()) {
+        if (d.getKey() > from) {
+          d.getValue().update(buffer, 0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes));
+        }
+      }
+      for (int t : byForm.get(form)) {
+        long length = targets.get(t).contextLength();
+        if (outputs[t] == null || length <= from) {
+          continue;
+        }
+        int bytes = (int) ((Math.min(to, length) - from) * rowBytes);
         try {
-          long expected = shared ? tables.sharedFileSize(target) : tables.fileSize(target);
-          if (outputs[t].bytes() != expected) {
-            throw new IllegalStateException(
-                "wrote " + outputs[t].bytes() + " bytes where the file layout has " + expected);
-          }
-          AtomicOutput.Written written = outputs[t].commit();
-          files.add(new Outcome.OutputFile(relativePath(target), written.bytes(), written.sha256()));
+          outputs[t].write(buffer, 0, bytes);
+          counters.addBytes(bytes);
+          taskBytes += bytes;
         } catch (IOException | RuntimeException e) {
           problems[t] = writeProblem(e);
           close(outputs, t);
         }
       }
-      if (problems[t] != null) {
-        outcomes.add(Outcome.failed(target, problems[t]));
-        continue;
-      }
-      List<String> shas = new ArrayList<>();
-      for (Map<Long, MessageDigest> digests : tableDigests) {
-        shas.add(Sha256.hexSoFar(digests.get(target.contextLength())));
-      }
-      counters.tableDone();
-      outcomes.add(new Outcome(target, Outcome.Status.OK, files, shas, tableDevices, gpuAddress, null));
     }
-    return outcomes;
+
+    private List<Outcome> outcomes(String gpuAddress) {
+      List<Outcome> outcomes = new ArrayList<>(n);
+      for (int t = 0; t < n; t++) {
+        Target target = targets.get(t);
+        TableWriting form = forms.of(target);
+        List<Outcome.OutputFile> files = new ArrayList<>();
+        if (problems[t] == null && outputs[t] != null) {
+          try {
+            long expected = shared ? form.sharedFileSize(target) : form.fileSize(target);
+            if (outputs[t].bytes() != expected) {
+              throw new IllegalStateException(
+                  "wrote " + outputs[t].bytes() + " bytes where the file layout has " + expected);
+            }
+            AtomicOutput.Written written = outputs[t].commit();
+            files.add(new Outcome.OutputFile(relativePath(target), written.bytes(), written.sha256()));
+          } catch (IOException | RuntimeException e) {
+            problems[t] = writeProblem(e);
+            close(outputs, t);
+          }
+        }
+        if (problems[t] != null) {
+          outcomes.add(Outcome.failed(target, problems[t]));
+          continue;
+        }
+        List<String> shas = new ArrayList<>();
+        for (Map<Encoding, Map<Long, MessageDigest>> digests : tableDigests) {
+          shas.add(Sha256.hexSoFar(digests.get(forms.encodingOf(target)).get(target.contextLength())));
+        }
+        counters.tableDone();
+        outcomes.add(new Outcome(target, Outcome.Status.OK, files, shas, tableDevices, gpuAddress, null));
+      }
+      return outcomes;
+    }
+  }
+
+  /**
+   * The source rows of one layer, kept in order from the pass that computed them for the pass that writes the
+   * sin tensors: in memory up to {@link #KEPT_IN_MEMORY} bytes, beyond that in a temporary local file, deleted
+   * on close.
+   */
+  static final class KeptRows implements AutoCloseable {
+    /** Source rows of a layer up to this size stay in memory (a 32K-row, rotary dim 128 double table is 32 MiB). */
+    static final long KEPT_IN_MEMORY = 64L << 20;
+
+    private final byte[] memory;
+    private final java.nio.file.Path file;
+    private final FileChannel channel;
+    private long position;
+
+    KeptRows(long bytes) throws IOException {
+      if (bytes <= KEPT_IN_MEMORY) {
+        memory = new byte[(int) bytes];
+        file = null;
+        channel = null;
+      } else {
+        memory = null;
+        file = Files.createTempFile("ropeforge-rows", ".bin");
+        channel = FileChannel.open(file, StandardOpenOption.READ,
+            StandardOpenOption.WRITE);
+      }
+    }
+
+    void add(byte[] bytes, int count) throws IOException {
+      if (memory != null) {
+        System.arraycopy(bytes, 0, memory, (int) position, count);
+      } else {
+        ByteBuffer from = ByteBuffer.wrap(bytes, 0, count);
+        while (from.hasRemaining()) {
+          channel.write(from, position + from.position());
+        }
+      }
+      position += count;
+    }
+
+    void rewind() {
+      position = 0;
+    }
+
+    void next(byte[] into, int count) throws IOException {
+      if (memory != null) {
+        System.arraycopy(memory, (int) position, into, 0, count);
+      } else {
+        ByteBuffer to = ByteBuffer.wrap(into, 0, count);
+        while (to.hasRemaining()) {
+          if (channel.read(to, position + to.position()) < 0) {
+            throw new IOException("Rows kept in " + file + " end at byte " + (position + to.position()));
+          }
+        }
+      }
+      position += count;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (channel != null) {
+        try {
+          channel.close();
+        } finally {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
   }
 
   /** Where {@code target}'s file goes below the output root, in this writer's store. */
   private String relativePath(Target target) {
     return shared ? OutputPaths.tableFile(keys.get(target))
-        : OutputPaths.safetensors(target.modelId(), target.contextLength());
+        : OutputPaths.safetensors(target.modelId(), target.contextLength(), target.encodingName());
   }
 
   private static Problem writeProblem(Exception e) {

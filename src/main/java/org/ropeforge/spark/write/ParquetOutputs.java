@@ -21,12 +21,14 @@ import org.apache.spark.sql.types.StructType;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
+import org.ropeforge.spark.plan.Encoding;
 import org.ropeforge.spark.plan.OutputSettings;
 import org.ropeforge.spark.plan.Target;
 import scala.Tuple2;
 
 /**
- * The two Parquet datasets. {@code parquet/params}: one row per (model_id, context_length, layer_type).
+ * The two Parquet datasets. {@code parquet/params}: one row per (model_id, context_length, layout, dtype,
+ * layer_type); layout and dtype are those of the table file the row points to (the run's own in a run of one).
  * {@code parquet/tables}: one row per (layer_type, position), partitioned by model_id and context_length,
  * with the unique half of the row as float32 cos and sin arrays.
  */
@@ -47,7 +49,9 @@ public final class ParquetOutputs {
       .add("safetensors_path", DataTypes.StringType, true)
       .add("mrope_axis", DataTypes.createArrayType(DataTypes.ByteType, false), true)
       .add("model_type_conformance", DataTypes.StringType, true)
-      .add("transformers_semantics", DataTypes.StringType, true);
+      .add("transformers_semantics", DataTypes.StringType, true)
+      .add("layout", DataTypes.StringType, false)
+      .add("dtype", DataTypes.StringType, false);
 
   /** The partition column of the tables dataset in the content-addressed store. */
   static final String TABLE_KEY = "table_key";
@@ -86,9 +90,10 @@ public final class ParquetOutputs {
     String semantics = settings.semantics().cliName();
     String precision = settings.precision().cliName();
     boolean safetensors = settings.writesSafetensors();
+    Encoding only = settings.severalEncodings() ? null : settings.onlyEncoding();
     JavaRDD<Row> rows = outcomes
         .filter(o -> o.status() != Outcome.Status.ERROR)
-        .flatMap(o -> paramRows(o, semantics, precision, safetensors).iterator());
+        .flatMap(o -> paramRows(o, semantics, precision, safetensors, only).iterator());
     rows.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     long count = rows.count();
     spark.createDataFrame(rows, PARAMS_SCHEMA)
@@ -100,8 +105,10 @@ public final class ParquetOutputs {
     return count;
   }
 
-  static List<Row> paramRows(Outcome o, String semantics, String precision, boolean safetensors) {
+  /** @param only the run's layout and dtype in a run of one, whose targets name none */
+  static List<Row> paramRows(Outcome o, String semantics, String precision, boolean safetensors, Encoding only) {
     Target t = o.target();
+    Encoding encoding = t.encoding() != null ? t.encoding() : only;
     List<Row> rows = new ArrayList<>(t.layers().size());
     // The file this (model, length) points to, in either store; none without the safetensors format.
     String path = safetensors && !o.files().isEmpty() ? o.files().get(0).path() : null;
@@ -118,7 +125,7 @@ public final class ParquetOutputs {
       rows.add(RowFactory.create(t.modelId(), t.contextLength(), layer.layerType(), layer.ropeType(),
           layer.rotaryDim(), boxed, layer.attentionFactor(), layer.softmaxScale(), semantics, precision,
           t.configSha256(), o.tableSha256().get(i), path, boxedAxis(layer.mropeAxis()), t.modelTypeConformance(),
-          transformersSemantics));
+          transformersSemantics, encoding.layout().cliName(), encoding.dtype().cliName()));
     }
     return rows;
   }
@@ -147,10 +154,14 @@ public final class ParquetOutputs {
     JavaRDD<Target> targets = written.filter(Outcome::written).map(Outcome::target);
     boolean byTable = settings.contentAddressed();
     // In the content-addressed store the dataset is keyed by table, each table once, like the table files.
+    // Its rows are float32 half rows whatever the layouts and dtypes: the forms of one output share a partition.
     JavaPairRDD<String, Target> keyed = byTable
         ? targets.mapToPair(t -> new Tuple2<>(TABLE_KEY + "=" + floats.contentKey(t), t)).reduceByKey((a, b) -> a)
         : targets.mapToPair(t -> new Tuple2<>("model_id=" + ExternalCatalogUtils.escapePathName(t.modelId())
             + "/context_length=" + t.contextLength(), t));
+    if (!byTable && settings.severalEncodings()) {
+      keyed = keyed.reduceByKey((a, b) -> a);
+    }
     keyed = keyed.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     Path root = new Path(out + "/" + OutputPaths.TABLES);
     FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());

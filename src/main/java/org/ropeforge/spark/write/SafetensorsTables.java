@@ -10,6 +10,7 @@ import org.ropeforge.core.Semantics;
 import org.ropeforge.core.table.Dtype;
 import org.ropeforge.core.table.Layout;
 import org.ropeforge.core.table.RopeTable;
+import org.ropeforge.core.table.RowEncoder;
 import org.ropeforge.core.table.TableOptions;
 import org.ropeforge.core.table.TablePart;
 import org.ropeforge.format.RopeTableFile;
@@ -112,6 +113,16 @@ public final class SafetensorsTables implements TableWriting {
   @Override
   public Rows rows(LayerRope layer, int part) {
     return rows(layer, part, null);
+  }
+
+  @Override
+  public void decode(LayerRope layer, byte[] source, int rows, boolean both, double[] cos, double[] sin) {
+    RowEncoder.decode(dtype, source, rows, layer.rotaryDim() / 2, both, cos, sin);
+  }
+
+  @Override
+  public int encode(LayerRope layer, int part, double[] cos, double[] sin, int rows, byte[] out) {
+    return RowEncoder.encode(layout, dtype, layout.parts().get(part), layer.rotaryDim() / 2, cos, sin, rows, out);
   }
 
   @Override

@@ -62,6 +62,24 @@ public interface TableWriting extends Serializable {
     return rows(layer, part);
   }
 
+  /**
+   * Of a source writing (the half rows in the source dtype, see {@link TableForms}): reads {@code rows} rows of
+   * its part bytes into values, {@code both} halves of each row ({@code cos} then {@code sin}) or one part (to
+   * {@code cos}), {@code rotaryDim / 2} values a row. Formats that cannot share a computation between forms
+   * refuse.
+   */
+  default void decode(LayerRope layer, byte[] source, int rows, boolean both, double[] cos, double[] sin) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot decode source rows");
+  }
+
+  /**
+   * Stores {@code rows} rows of decoded source values as part {@code part} of this form's table of
+   * {@code layer} into {@code out}, the bytes {@link #rows} gives for them; returns the bytes written.
+   */
+  default int encode(LayerRope layer, int part, double[] cos, double[] sin, int rows, byte[] out) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot encode source rows");
+  }
+
   /** A source of table rows, reused across ranges; not thread-safe. Close it to free device memory. */
   interface Rows extends AutoCloseable {
     /** Fills {@code buffer[0 .. (to - from) * rowBytes)} with the little-endian bytes of rows [from, to). */

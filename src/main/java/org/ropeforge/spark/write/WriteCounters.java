@@ -11,11 +11,13 @@ public final class WriteCounters implements Serializable {
   private final LongAccumulator bytes;
   private final LongAccumulator tables;
   private final LongAccumulator reused;
+  private final LongAccumulator computed;
 
   public WriteCounters(SparkContext sc) {
     bytes = sc.longAccumulator("ropeforge bytes written");
     tables = sc.longAccumulator("ropeforge tables written");
     reused = sc.longAccumulator("ropeforge bytes reused");
+    computed = sc.longAccumulator("ropeforge layer tables computed");
   }
 
   /** Counters that only count locally, for code run outside a Spark job. */
@@ -23,6 +25,7 @@ public final class WriteCounters implements Serializable {
     bytes = new LongAccumulator();
     tables = new LongAccumulator();
     reused = new LongAccumulator();
+    computed = new LongAccumulator();
   }
 
   void addReused(long n) {
@@ -40,6 +43,18 @@ public final class WriteCounters implements Serializable {
 
   void tableDone() {
     tables.add(1);
+  }
+
+  void tableComputed() {
+    computed.add(1);
+  }
+
+  /**
+   * Layer tables computed so far: one per layer of each group a task writes, however many files, lengths,
+   * layouts and dtypes it writes the table to.
+   */
+  public long tablesComputed() {
+    return computed.value();
   }
 
   /** Table bytes written so far. */
