@@ -129,13 +129,19 @@ public final class RowEncoder {
         return floats;
       }
       case F16 -> {
+        // Value by value: the vector rounding from double now lives inside the rotation loop (RoundedRotation),
+        // which this path, fed with finished rows, cannot use. The scalar rounding is the reference both match.
         short[] bits = new short[count];
-        Rounding.toF16(values, 0, bits, 0, count);
+        for (int i = 0; i < count; i++) {
+          bits[i] = Rounding.toF16(values[i]);
+        }
         return bits;
       }
       case BF16 -> {
         short[] bits = new short[count];
-        Rounding.toBf16(values, 0, bits, 0, count);
+        for (int i = 0; i < count; i++) {
+          bits[i] = Rounding.toBf16(values[i]);
+        }
         return bits;
       }
       default -> throw new IllegalStateException("Unhandled dtype " + dtype);
