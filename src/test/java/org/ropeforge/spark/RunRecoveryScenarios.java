@@ -278,7 +278,9 @@ abstract class RunRecoveryScenarios {
     Process first = driver(out, "first-driver.log");
     org.apache.hadoop.fs.Path lease = new org.apache.hadoop.fs.Path(out, RunLease.NAME);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (!fs(out).exists(lease) && first.isAlive() && System.nanoTime() < deadline) {
+    // Until its content is there: on HDFS the lease is visible, empty, from its create until its close.
+    while (!(fs(out).exists(lease) && fs(out).getFileStatus(lease).getLen() > 0) && first.isAlive()
+        && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
     String holder;
