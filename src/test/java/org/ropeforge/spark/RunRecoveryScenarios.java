@@ -311,6 +311,15 @@ abstract class RunRecoveryScenarios {
     try (var stream = fs.create(Journal.fragment(new org.apache.hadoop.fs.Path(out), "dead-run", 3, 0), true)) {
       stream.write("not a manifest line\n".getBytes(StandardCharsets.UTF_8));
     }
+    // Its heartbeat, cut off between the write of the lease's temporary file and the rename onto the lease; on
+    // a store whose objects appear only at close (S3) there is no temporary file to leave.
+    org.apache.hadoop.fs.Path heartbeat = new org.apache.hadoop.fs.Path(out, temporaryName(RunLease.NAME));
+    if (!org.ropeforge.io.AtomicOutput.publishesAtClose(fs, heartbeat)) {
+      try (var stream = fs.create(heartbeat, true)) {
+        stream.write("{}".getBytes(StandardCharsets.UTF_8));
+      }
+      fs.setTimes(heartbeat, anHourAgo.toEpochMilli(), -1);
+    }
     plantLeftovers(out);
 
     Run run = run(out, LeaseOptions.DEFAULT);
