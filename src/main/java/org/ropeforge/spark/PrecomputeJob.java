@@ -110,7 +110,7 @@ public final class PrecomputeJob {
     try (RunLease held = RunLease.acquire(outFs, outPath, lease.timeout(), lease.force(), this::tookLease);
         Heartbeat heartbeat = new Heartbeat(held, lease.heartbeatPeriod(), progress)) {
       progress.stage("lease: run %s holds %s", held.runId(), new Path(outPath, RunLease.NAME));
-      LeftoverCleaner.Removed removed = LeftoverCleaner.clean(outFs, outPath);
+      LeftoverCleaner.Removed removed = LeftoverCleaner.clean(outFs, outPath, lease.timeout());
       if (removed.any()) {
         progress.stage("lease: removed what dead runs left: %d temporary files (%s), %d committer folders, %d open"
             + " uploads", removed.files(), Progress.bytes(removed.bytes()), removed.folders(), removed.uploads());
@@ -201,6 +201,12 @@ public final class PrecomputeJob {
     long writeTasks = batches.count();
     long distinct = specs.value();
     long[] counts = {planned.value(), failed.value()};
+    // The error rows are all that later stages need of the targets: kept on their own, the targets (one per
+    // output, the whole catalog) leave the memory before the tables are written.
+    JavaRDD<Outcome> failures = targets.filter(t -> !t.ok()).map(Outcome::failed)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    failures.count();
+    targets.unpersist(false);
     progress.stage("normalise: %d models read, %d outputs planned, %d errors, %d distinct table specs",
         entries.size(), counts[0], counts[1], distinct);
     label("plan", "number " + writeTasks + " write tasks");
@@ -224,7 +230,9 @@ public final class PrecomputeJob {
     try (Ticker ticker = new Ticker(progress, counters, counts[0])) {
       writtenCount = written.count();
     }
-    JavaRDD<Outcome> outcomes = written.union(targets.filter(t -> !t.ok()).map(Outcome::failed));
+    // The written outcomes are kept from here on: the batches they came from need no memory of their own.
+    batches.unpersist(false);
+    JavaRDD<Outcome> outcomes = written.union(failures);
     progress.stage("tables: %d/%d outputs done, %s written, %s reused, %d layer tables computed", writtenCount,
         counts[0], Progress.bytes(counters.bytes()), Progress.bytes(counters.reusedBytes()),
         counters.tablesComputed());
@@ -250,8 +258,7 @@ public final class PrecomputeJob {
     writeCompleteMarker(conf, outPath, summary, entries.size());
     // The manifest lists everything the journal held, this run's fragments and dead runs' alike.
     Journal.delete(outFs, outPath);
-    targets.unpersist(false);
-    batches.unpersist(false);
+    failures.unpersist(false);
     written.unpersist(false);
     Result result = new Result(entries.size(), summary.rows, summary.ok, summary.skipped, summary.errors,
         counters.bytes(), counters.reusedBytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction(),

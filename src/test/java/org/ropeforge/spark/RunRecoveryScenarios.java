@@ -278,7 +278,9 @@ abstract class RunRecoveryScenarios {
     Process first = driver(out, "first-driver.log");
     org.apache.hadoop.fs.Path lease = new org.apache.hadoop.fs.Path(out, RunLease.NAME);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (!fs(out).exists(lease) && first.isAlive() && System.nanoTime() < deadline) {
+    // Until its content is there: on HDFS the lease is visible, empty, from its create until its close.
+    while (!(fs(out).exists(lease) && fs(out).getFileStatus(lease).getLen() > 0) && first.isAlive()
+        && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
     String holder;
@@ -308,6 +310,15 @@ abstract class RunRecoveryScenarios {
     }
     try (var stream = fs.create(Journal.fragment(new org.apache.hadoop.fs.Path(out), "dead-run", 3, 0), true)) {
       stream.write("not a manifest line\n".getBytes(StandardCharsets.UTF_8));
+    }
+    // Its heartbeat, cut off between the write of the lease's temporary file and the rename onto the lease; on
+    // a store whose objects appear only at close (S3) there is no temporary file to leave.
+    org.apache.hadoop.fs.Path heartbeat = new org.apache.hadoop.fs.Path(out, temporaryName(RunLease.NAME));
+    if (!org.ropeforge.io.AtomicOutput.publishesAtClose(fs, heartbeat)) {
+      try (var stream = fs.create(heartbeat, true)) {
+        stream.write("{}".getBytes(StandardCharsets.UTF_8));
+      }
+      fs.setTimes(heartbeat, anHourAgo.toEpochMilli(), -1);
     }
     plantLeftovers(out);
 

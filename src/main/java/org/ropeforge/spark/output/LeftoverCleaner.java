@@ -27,18 +27,23 @@ public final class LeftoverCleaner {
 
   private LeftoverCleaner() {}
 
-  public static Removed clean(FileSystem fs, Path out) throws IOException {
+  /**
+   * @param leaseTimeout the run's lease timeout: a temporary file of the lease itself older than this is a dead
+   *     run's heartbeat cut off mid-write, not one being written by a live run (which takes milliseconds)
+   */
+  public static Removed clean(FileSystem fs, Path out, java.time.Duration leaseTimeout) throws IOException {
     int[] counts = new int[2];
     long[] bytes = new long[1];
     if (fs.exists(out)) {
-      walk(fs, out, counts, bytes);
+      walk(fs, out, counts, bytes, System.currentTimeMillis() - leaseTimeout.toMillis());
     }
     String scheme = fs.getUri().getScheme();
     int uploads = scheme != null && scheme.startsWith("s3") ? S3Uploads.abortUnder(fs, out) : 0;
     return new Removed(counts[0], bytes[0], counts[1], uploads);
   }
 
-  private static void walk(FileSystem fs, Path dir, int[] counts, long[] bytes) throws IOException {
+  private static void walk(FileSystem fs, Path dir, int[] counts, long[] bytes, long leaseTempsBefore)
+      throws IOException {
     FileStatus[] entries;
     try {
       entries = fs.listStatus(dir);
@@ -56,8 +61,10 @@ public final class LeftoverCleaner {
         } else {
           folders.add(entry.getPath());
         }
-      } else if (AtomicOutput.isTemporaryName(name) && !name.startsWith("." + RunLease.NAME)) {
-        // A lease's own temporary name belongs to a run taking the lease right now, not to a dead one.
+      } else if (AtomicOutput.isTemporaryName(name) && (!name.startsWith("." + RunLease.NAME)
+          || entry.getModificationTime() < leaseTempsBefore)) {
+        // A young temporary file of the lease belongs to a run renewing or taking the lease right now; one older
+        // than the lease timeout is a dead run's heartbeat, killed between its write and its rename.
         if (fs.delete(entry.getPath(), false)) {
           counts[0]++;
           bytes[0] += entry.getLen();
@@ -65,7 +72,7 @@ public final class LeftoverCleaner {
       }
     }
     for (Path folder : folders) {
-      walk(fs, folder, counts, bytes);
+      walk(fs, folder, counts, bytes, leaseTempsBefore);
     }
   }
 }

@@ -132,7 +132,7 @@ public final class RunLease implements AutoCloseable {
     }
     Holder theirs;
     try {
-      theirs = lease.read();
+      theirs = lease.readSettled();
     } catch (IllegalArgumentException e) {
       // A lease nobody can read protects nothing; it is treated as stale, and says so.
       theirs = new Holder("unreadable", "unknown", -1, Instant.EPOCH, Instant.EPOCH);
@@ -210,6 +210,35 @@ public final class RunLease implements AutoCloseable {
     if (!found.runId().equals(mine.runId())) {
       throw new HeldException("Output " + out + " was leased by " + found.describe(Instant.now())
           + " at the same moment this run " + what + "; this run stops");
+    }
+  }
+
+  /** Reads of a lease that is still empty, and the pause between them: two seconds in all. */
+  static final int EMPTY_LEASE_READS = 20;
+
+  static final long EMPTY_LEASE_PAUSE_MS = 100;
+
+  /**
+   * The holder, read again while the lease is empty. HDFS shows a file from its create on, empty until its
+   * writer closes it, so a lease being taken at this moment reads as nothing for a few milliseconds; judged
+   * at once, it would be taken over as unreadable. One that stays empty (its creator died between create and
+   * close) is unreadable.
+   */
+  private Holder readSettled() throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return read();
+      } catch (IllegalArgumentException e) {
+        if (attempt >= EMPTY_LEASE_READS || fs.getFileStatus(path).getLen() > 0) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(EMPTY_LEASE_PAUSE_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while reading the run lease " + path);
+      }
     }
   }
 

@@ -19,6 +19,7 @@ import org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.ropeforge.core.LayerRope;
+import org.ropeforge.io.HadoopConf;
 import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
 import org.ropeforge.spark.plan.Encoding;
@@ -85,23 +86,34 @@ public final class ParquetOutputs {
     this.settings = settings;
   }
 
+  /**
+   * Params rows per Parquet file. A writing task streams its rows into files of at most this many rows, so that
+   * neither a task nor the driver holds anything that grows with the catalog; readers see one dataset.
+   */
+  public static final long PARAMS_ROWS_PER_FILE = 50_000;
+
   /** Rewrites the params dataset for every ok or skipped output; returns its row count. */
   public long writeParams(JavaRDD<Outcome> outcomes) {
     String semantics = settings.semantics().cliName();
     String precision = settings.precision().cliName();
     boolean safetensors = settings.writesSafetensors();
     Encoding only = settings.severalEncodings() ? null : settings.onlyEncoding();
-    JavaRDD<Row> rows = outcomes
-        .filter(o -> o.status() != Outcome.Status.ERROR)
+    JavaRDD<Outcome> kept = outcomes.filter(o -> o.status() != Outcome.Status.ERROR);
+    // Counted from the outcomes, which the job keeps, rather than by keeping every row until it is written.
+    long count = kept.map(o -> (long) o.target().layers().size()).fold(0L, Long::sum);
+    // As many writing tasks as files of PARAMS_ROWS_PER_FILE rows, at least one per core: the write tasks'
+    // outcomes are merged without a shuffle where they are many and small. Each task streams its rows into files
+    // of at most PARAMS_ROWS_PER_FILE rows, so that one holding a large share (the content-addressed store puts
+    // every model of a table in one) still writes bounded files.
+    int tasks = (int) Math.max(spark.sparkContext().defaultParallelism(),
+        Math.min(10_000, (count + PARAMS_ROWS_PER_FILE - 1) / PARAMS_ROWS_PER_FILE));
+    JavaRDD<Row> rows = kept.coalesce(tasks)
         .flatMap(o -> paramRows(o, semantics, precision, safetensors, only).iterator());
-    rows.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-    long count = rows.count();
     spark.createDataFrame(rows, PARAMS_SCHEMA)
-        .coalesce(1)
         .write()
         .mode(SaveMode.Overwrite)
+        .option("maxRecordsPerFile", PARAMS_ROWS_PER_FILE)
         .parquet(out + "/" + OutputPaths.PARAMS);
-    rows.unpersist(false);
     return count;
   }
 
@@ -163,16 +175,19 @@ public final class ParquetOutputs {
       keyed = keyed.reduceByKey((a, b) -> a);
     }
     keyed = keyed.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-    Path root = new Path(out + "/" + OutputPaths.TABLES);
-    FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
-    // Only the partition names reach the driver, not the targets with their frequencies.
-    List<String> rewritten = keyed.keys().collect();
-    for (String name : rewritten) {
-      Path partition = new Path(root, name);
-      if (fs.exists(partition)) {
-        fs.delete(partition, true);
+    // The partitions being rewritten are deleted by the executors, a task's share each: nothing that grows with
+    // the outputs reaches the driver.
+    String root = out + "/" + OutputPaths.TABLES;
+    HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+    keyed.keys().foreachPartition(names -> {
+      FileSystem fs = conf.fileSystem(new Path(root));
+      while (names.hasNext()) {
+        Path partition = new Path(root, names.next());
+        if (fs.exists(partition)) {
+          fs.delete(partition, true);
+        }
       }
-    }
+    });
     long positions = keyed.values().map(t -> t.contextLength() * t.layers().size()).fold(0L, Long::sum);
     int partitions = (int) Math.max(1, Math.min(10_000, (positions + TABLE_ROWS_PER_TASK - 1)
         / TABLE_ROWS_PER_TASK));

@@ -133,4 +133,45 @@ class RunLeaseTest {
       assertEquals(List.of("STALE from unreadable"), taken);
     }
   }
+
+  /** HDFS shows a lease from its create on, empty until its writer closes it a moment later. */
+  @Test
+  void aLeaseBeingWrittenIsReadOnceItsContentArrivesNotTakenOverAsUnreadable() throws Exception {
+    Files.createDirectories(dir.resolve("out"));
+    Path lease = dir.resolve("out").resolve(RunLease.NAME);
+    Files.write(lease, new byte[0]);
+    Thread writer = new Thread(() -> {
+      try {
+        Thread.sleep(3 * RunLease.EMPTY_LEASE_PAUSE_MS);
+        Instant now = Instant.now();
+        Path written = Files.writeString(dir.resolve("written"), "{\"run_id\":\"creator\",\"host\":\"h1\","
+            + "\"pid\":42,\"started\":\"" + now + "\",\"heartbeat\":\"" + now + "\"}\n");
+        // All at once, as the creator's close makes it visible.
+        Files.move(written, lease, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    writer.start();
+
+    RunLease.HeldException e = assertThrows(RunLease.HeldException.class, () -> acquire(Duration.ofMinutes(3), false));
+
+    writer.join();
+    assertTrue(e.getMessage().startsWith("Output " + out() + " is leased by run creator on host h1 (pid 42)"),
+        e.getMessage());
+    assertEquals(List.of(), taken);
+  }
+
+  @Test
+  void aLeaseThatStaysEmptyIsTreatedAsStale() throws IOException {
+    Files.createDirectories(dir.resolve("out"));
+    Files.write(dir.resolve("out").resolve(RunLease.NAME), new byte[0]);
+    long start = System.nanoTime();
+    try (RunLease lease = acquire(Duration.ofMinutes(3), false)) {
+      assertEquals(List.of("STALE from unreadable"), taken);
+    }
+    assertTrue(System.nanoTime() - start >= (RunLease.EMPTY_LEASE_READS - 1) * RunLease.EMPTY_LEASE_PAUSE_MS
+        * 1_000_000, "read again for a while before it is judged");
+  }
 }
