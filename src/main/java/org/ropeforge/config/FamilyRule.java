@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import org.ropeforge.config.TransformersSemantics.HeadDim;
 import org.ropeforge.config.TransformersSemantics.LayerSpec;
+import org.ropeforge.core.LayerRope.MropeOrder;
 import org.ropeforge.core.RopeParams;
 
 /**
@@ -72,6 +73,15 @@ abstract class FamilyRule {
 
   /** Class defaults filled in when the config has no RoPE dictionary at all. */
   void emptyDictionaryDefaults(RopeParams.Builder b, String path, List<String> rules) {}
+
+  /**
+   * The order in which this family's rotary embedding assigns frequencies to its mrope sections' position axes, or
+   * null for the generic reading ({@code mrope_interleaved}); may fill the family's default sections into
+   * {@code b}, and refuses by name the sections and rope types its code does not reproduce.
+   */
+  MropeOrder mropeOrder(TransformersNormalizer normalizer, RopeParams.Builder b, String layerType, HeadDim headDim) {
+    return null;
+  }
 
   /** The head dimension a layer type of a per-layer-type dictionary rotates over. */
   HeadDim perLayerTypeHeadDim(TransformersNormalizer normalizer, String layerType, HeadDim headDim) {

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import org.ropeforge.config.TransformersSemantics.HeadDim;
 import org.ropeforge.config.TransformersSemantics.LayerSpec;
+import org.ropeforge.core.LayerRope.MropeOrder;
 import org.ropeforge.core.RopeConfigException;
 import org.ropeforge.core.RopeParams;
 import org.ropeforge.core.RopeVariant;
@@ -186,10 +187,11 @@ final class TransformersNormalizer {
       b.put("partial_rotary_factor", 1.0, "partial_rotary_factor");
       rules.add(family + ": partial_rotary_factor is not applied by its rotary embedding -> 1.0");
     }
+    MropeOrder mropeOrder = familyRule.mropeOrder(this, b, layerType, headDim);
     RopeParams params = b.build();
     RopeVariant variant = RopeVariants.forParams(params);
     warnings.addAll(RopeVariants.validateKeys(variant, params));
-    return new LayerSpec(layerType, params, variant, headDim);
+    return new LayerSpec(layerType, params, variant, headDim, mropeOrder);
   }
 
   private HeadDim headDim() {

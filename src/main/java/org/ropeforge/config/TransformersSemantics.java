@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import org.ropeforge.core.LayerRope;
+import org.ropeforge.core.LayerRope.MropeOrder;
 import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.RopeConfigException;
 import org.ropeforge.core.RopeParams;
@@ -28,8 +29,20 @@ import org.ropeforge.core.VariantInput;
 record TransformersSemantics(String modelId, List<LayerSpec> layers, long maxPositions, boolean partialInDefault,
     boolean softmaxScaleApplies, List<String> rules, List<String> warnings) {
 
-  /** One layer type's normalised parameters, the variant they select, and the head dimension it rotates. */
-  record LayerSpec(String layerType, RopeParams params, RopeVariant variant, HeadDim headDim) {}
+  /**
+   * One layer type's normalised parameters, the variant they select, the head dimension it rotates, and its
+   * family's mrope order (null: the generic reading of the parameters).
+   */
+  record LayerSpec(String layerType, RopeParams params, RopeVariant variant, HeadDim headDim, MropeOrder mropeOrder) {
+    LayerSpec(String layerType, RopeParams params, RopeVariant variant, HeadDim headDim) {
+      this(layerType, params, variant, headDim, null);
+    }
+
+    /** The computed layer in this family's mrope order. */
+    LayerRope ordered(LayerRope layer) {
+      return mropeOrder == null || layer.mropeSection() == null ? layer : layer.withMropeOrder(mropeOrder);
+    }
+  }
 
   /** A head dimension and the config field it came from. */
   record HeadDim(int dim, String path) {}
@@ -73,7 +86,7 @@ record TransformersSemantics(String modelId, List<LayerSpec> layers, long maxPos
       VariantInput input = new VariantInput(spec.params(), spec.layerType(), spec.headDim().dim(),
           spec.headDim().path(), partialInDefault, maxPositions, contextLength, options.precision(),
           softmaxScaleApplies);
-      resolved.add(spec.variant().compute(input));
+      resolved.add(spec.ordered(spec.variant().compute(input)));
     }
     return new ResolvedRope(modelId, contextLength, Semantics.TRANSFORMERS, options.precision(), rules, warnings,
         resolved);

@@ -52,7 +52,7 @@ final class VllmSemantics {
       for (String note : result.notes()) {
         warnings.add("model '" + normalised.modelId() + "': " + note);
       }
-      layers.add(result.layer());
+      layers.add(spec.ordered(result.layer()));
     }
     return new ResolvedRope(normalised.modelId(), contextLength, Semantics.VLLM, options.precision(),
         normalised.rules(), warnings, layers);

@@ -25,8 +25,8 @@ import java.util.Objects;
  * @param mropeSection multimodal RoPE sections (Qwen2-VL), or null; not part of the table
  * @param positionScale positions are divided by this (ExLlamaV2 {@code scale_pos_emb}); 1 otherwise
  * @param positionOffset added to positions before scaling (ExLlamaV2 {@code pos_id_index}); 0 otherwise
- * @param mropeInterleaved whether the mrope sections are interleaved (Qwen3-VL's {@code mrope_interleaved}) rather
- *     than consecutive blocks; not part of the table
+ * @param mropeOrder how the mrope sections map frequencies to position axes ({@link MropeOrder}); not part of the
+ *     table
  */
 public record LayerRope(
     String layerType,
@@ -38,29 +38,44 @@ public record LayerRope(
     int[] mropeSection,
     double positionScale,
     double positionOffset,
-    boolean mropeInterleaved)
+    MropeOrder mropeOrder)
     implements Serializable {
+
+  /** How a model assigns its d/2 frequencies to the t, h and w position axes of its mrope sections. */
+  public enum MropeOrder {
+    /** Consecutive blocks of t, h, w frequencies (Qwen2-VL, GLM-4V). */
+    BLOCKS,
+    /** Frequencies dealt out t, h, w in turn (Qwen3-VL's {@code mrope_interleaved}). */
+    INTERLEAVED,
+    /**
+     * ERNIE 4.5 VL: the first section_h + section_w frequencies alternate h, w (equal sections), the rest are t;
+     * what its rotary embedding's permuted buffer and recomposition amount to in ascending frequency order.
+     */
+    HW_ALTERNATING
+  }
 
   /** Axis codes of {@link #mropeAxis()}: the position component each frequency is multiplied by. */
   public static final byte AXIS_T = 0;
   public static final byte AXIS_H = 1;
   public static final byte AXIS_W = 2;
 
-  /** Parameters without interleaved mrope sections. */
+  /** Parameters with blocked mrope sections (or none). */
   public LayerRope(String layerType, String ropeType, int rotaryDim, double[] invFreq, double attentionFactor,
       Double softmaxScale, int[] mropeSection, double positionScale, double positionOffset) {
     this(layerType, ropeType, rotaryDim, invFreq, attentionFactor, softmaxScale, mropeSection, positionScale,
-        positionOffset, false);
+        positionOffset, MropeOrder.BLOCKS);
   }
 
   /**
    * For multimodal RoPE, the position axis (t 0, h 1, w 2) of each of the d/2 frequencies, so that a consumer
    * can apply the table without the model's code; null without mrope sections. Blocked sections take
    * consecutive frequencies (Qwen2-VL, GLM-4V); interleaved ones (Qwen3-VL) give frequency j to h when
-   * j mod 3 = 1 and j &lt; 3·section_h, to w when j mod 3 = 2 and j &lt; 3·section_w, and to t otherwise.
+   * j mod 3 = 1 and j &lt; 3·section_h, to w when j mod 3 = 2 and j &lt; 3·section_w, and to t otherwise; ERNIE 4.5
+   * VL's ({@link MropeOrder#HW_ALTERNATING}) give frequency j &lt; section_h + section_w to h when j is even and to w
+   * when it is odd, and the rest to t. (ERNIE's sections are listed h, w, t; the others' t, h, w.)
    *
-   * @throws IllegalStateException when the sections do not cover the d/2 frequencies exactly, which
-   *     {@code VariantInput} refuses earlier with the model's name
+   * @throws IllegalStateException when the sections do not cover the d/2 frequencies exactly, or, for ERNIE's
+   *     order, its h and w sections differ, which the config stage refuses earlier with the model's name
    */
   public byte[] mropeAxis() {
     if (mropeSection == null) {
@@ -76,7 +91,15 @@ public record LayerRope(
           + " must be three that sum to rotary_dim/2 = " + half);
     }
     byte[] axis = new byte[half];
-    if (mropeInterleaved) {
+    if (mropeOrder == MropeOrder.HW_ALTERNATING) {
+      if (mropeSection[0] != mropeSection[1]) {
+        throw new IllegalStateException("mrope sections " + Arrays.toString(mropeSection)
+            + " alternate h and w only when those two sections are equal");
+      }
+      for (int j = 0; j < half; j++) {
+        axis[j] = j >= mropeSection[0] + mropeSection[1] ? AXIS_T : j % 2 == 0 ? AXIS_H : AXIS_W;
+      }
+    } else if (mropeOrder == MropeOrder.INTERLEAVED) {
       for (int j = 0; j < half; j++) {
         if (j % 3 == 1 && j < 3 * mropeSection[1]) {
           axis[j] = AXIS_H;
@@ -96,6 +119,7 @@ public record LayerRope(
 
   public LayerRope {
     Objects.requireNonNull(ropeType, "ropeType");
+    Objects.requireNonNull(mropeOrder, "mropeOrder");
     Objects.requireNonNull(invFreq, "invFreq");
     if (invFreq.length * 2 != rotaryDim) {
       throw new IllegalArgumentException(
@@ -184,7 +208,13 @@ public record LayerRope(
   /** The same parameters under another layer-type label; tables do not depend on the label. */
   public LayerRope withLayerType(String newLayerType) {
     return new LayerRope(newLayerType, ropeType, rotaryDim, invFreq, attentionFactor, softmaxScale,
-        mropeSection, positionScale, positionOffset, mropeInterleaved);
+        mropeSection, positionScale, positionOffset, mropeOrder);
+  }
+
+  /** The same parameters with another mrope order; tables do not depend on it. */
+  public LayerRope withMropeOrder(MropeOrder newOrder) {
+    return new LayerRope(layerType, ropeType, rotaryDim, invFreq, attentionFactor, softmaxScale, mropeSection,
+        positionScale, positionOffset, newOrder);
   }
 
   @Override
@@ -204,7 +234,7 @@ public record LayerRope(
         && Arrays.equals(invFreq, other.invFreq)
         && Objects.equals(softmaxScale, other.softmaxScale)
         && Arrays.equals(mropeSection, other.mropeSection)
-        && mropeInterleaved == other.mropeInterleaved;
+        && mropeOrder == other.mropeOrder;
   }
 
   @Override
@@ -212,7 +242,7 @@ public record LayerRope(
     int h = Objects.hash(layerType, ropeType, rotaryDim, attentionFactor, softmaxScale, positionScale,
         positionOffset);
     h = 31 * h + Arrays.hashCode(invFreq);
-    return 31 * (31 * h + Arrays.hashCode(mropeSection)) + Boolean.hashCode(mropeInterleaved);
+    return 31 * (31 * h + Arrays.hashCode(mropeSection)) + mropeOrder.ordinal();
   }
 
   @Override

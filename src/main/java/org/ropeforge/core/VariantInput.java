@@ -94,7 +94,8 @@ public record VariantInput(
       }
     }
     return new LayerRope(layerType, ropeType, invFreq.length * 2, invFreq, attentionFactor, softmaxScale,
-        sections, 1.0, 0.0, sections != null && params.optBoolean("mrope_interleaved", false));
+        sections, 1.0, 0.0, sections != null && params.optBoolean("mrope_interleaved", false)
+            ? LayerRope.MropeOrder.INTERLEAVED : LayerRope.MropeOrder.BLOCKS);
   }
 
   private int[] mropeSection() {

@@ -52,6 +52,10 @@ final class ConformanceSuite {
   static final double SCALED_ROW_ULPS = 2;
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** The rotary module whose inv_freq buffer is stored permuted: see {@link #moduleOrder}. */
+  static final String ERNIE_VL_ROTARY_CLASS = "Ernie4_5_VLMoeTextRotaryEmbedding";
+  /** Its sections (h, w, t) when the config has none. */
+  static final int[] ERNIE_VL_DEFAULT_SECTIONS = {22, 22, 20};
 
   /**
    * MATCHED: within the tolerances. REFUSED: a RopeConfigException. SCALED_ROWS: everything matched except cos or
@@ -145,7 +149,7 @@ final class ConformanceSuite {
         differences.add("no layer type " + layerType + " in " + labels(torch));
         continue;
       }
-      float[] invFreq = floats(ref.get("inv_freq"));
+      float[] invFreq = moduleOrder(record, floats(ref.get("inv_freq")));
       if (t.rotaryDim() / 2 != invFreq.length) {
         differences.add(where + t.rotaryDim() / 2 + " frequencies, the module has " + invFreq.length);
         continue;
@@ -226,6 +230,38 @@ final class ConformanceSuite {
           worstExact);
     }
     return new Verdict(form, modelType, Outcome.MATCHED, "", worst, worstExact);
+  }
+
+  /**
+   * The module's inv_freq in ascending-exponent order. ERNIE 4.5 VL's rotary embedding stores its buffer permuted
+   * (its compute_default_rope_parameters: with sections (h, w, t) and hw = h + w, buffer[:hw] = cat(f[:hw][0::2],
+   * f[:hw][1::2]), buffer[hw:] = f[hw:]) and its forward undoes that when it recomposes cos/sin, so the recorded
+   * rows are already in ascending order; only the buffer is un-permuted here, by that documented rule, with the
+   * sections of the record's config (the module's default [22, 22, 20] when it has none).
+   */
+  static float[] moduleOrder(JsonNode record, float[] buffer) {
+    if (!ERNIE_VL_ROTARY_CLASS.equals(record.get("rotary_class").textValue())) {
+      return buffer;
+    }
+    int hw = ERNIE_VL_DEFAULT_SECTIONS[0] + ERNIE_VL_DEFAULT_SECTIONS[1];
+    try {
+      JsonNode root = MAPPER.readTree(record.get("config").textValue());
+      JsonNode text = root.has("text_config") ? root.get("text_config") : root;
+      for (String dict : List.of("rope_parameters", "rope_scaling")) {
+        JsonNode sections = text.path(dict).path("mrope_section");
+        if (sections.isArray()) {
+          hw = sections.get(0).intValue() + sections.get(1).intValue();
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("unreadable reference config of " + record.get("model_type"), e);
+    }
+    float[] out = buffer.clone();
+    int evens = (hw + 1) / 2;
+    for (int k = 0; k < hw; k++) {
+      out[k] = k % 2 == 0 ? buffer[k / 2] : buffer[evens + k / 2];
+    }
+    return out;
   }
 
   /** Worst ulps of our torch-precision cos and sin rows at the sampled positions against the module's. */

@@ -182,6 +182,27 @@ class VllmSemanticsTest {
   }
 
   @Test
+  void ernie45VlResolvesAsForTransformersWithItsAlternatingAxes() {
+    ModelConfig ernie = inline("{\"model_type\": \"ernie4_5_vl_moe\", \"hidden_size\": 2560, "
+        + "\"num_attention_heads\": 20, \"max_position_embeddings\": 131072, \"rope_parameters\": {"
+        + "\"rope_type\": \"default\", \"rope_theta\": 500000.0, \"mrope_section\": [22, 22, 20]}}");
+    LayerRope vllm = RopeResolver.resolve(ernie, 4096, RopeResolver.Options.DEFAULT.withSemantics(Semantics.VLLM))
+        .layers().get(0);
+    LayerRope transformers = RopeResolver.resolve(ernie, 4096, RopeResolver.Options.DEFAULT).layers().get(0);
+    // Ernie4_5_VLRotaryEmbedding: cos[..., :h+w:2] from the h row, cos[..., 1:h+w:2] from the w row, the last t
+    // from the t row, over the plain ascending cache.
+    byte[] expected = new byte[64];
+    for (int j = 0; j < 44; j++) {
+      expected[j] = j % 2 == 0 ? LayerRope.AXIS_H : LayerRope.AXIS_W;
+    }
+    assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(vllm.mropeAxis()));
+    assertEquals(java.util.Arrays.toString(transformers.mropeAxis()), java.util.Arrays.toString(vllm.mropeAxis()));
+    for (int j = 0; j < 64; j++) {
+      assertEquals(Math.pow(500000.0, -2.0 * j / 128), vllm.invFreq(j), 1e-15 * vllm.invFreq(j));
+    }
+  }
+
+  @Test
   void whatATableDoesNotCarryOfVllmsUseIsAWarning() {
     RopeResolver.Options vllm = RopeResolver.Options.DEFAULT.withSemantics(Semantics.VLLM);
     ResolvedRope xd = RopeResolver.resolve(inline("{\"hidden_size\": 4096, \"num_attention_heads\": 32, "

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ropeforge.config.RopeResolver;
@@ -107,6 +108,93 @@ class MropeAxisTest {
     for (int j = 0; j < 32; j++) {
       assertEquals(Math.pow(10000.0, -2.0 * j / 64), layer.invFreq()[j], 1e-15 * layer.invFreq()[j]);
     }
+  }
+
+  @Test
+  void ernie45VlAlternatesHeightAndWidthOverAscendingFrequenciesThenTime() {
+    // ERNIE-4.5-VL-28B-A3B's text config: hidden 2560 / 20 heads = 128, sections (h, w, t) default [22, 22, 20].
+    ResolvedRope rope = RopeResolver.resolve(RopeResolver.parse("ernie-vl", ("{\"model_type\": \"ernie4_5_vl_moe\", "
+        + "\"text_config\": {\"hidden_size\": 2560, \"num_attention_heads\": 20, \"max_position_embeddings\": "
+        + "131072, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 500000.0}}}")
+        .getBytes(StandardCharsets.UTF_8)), 4096, RopeResolver.Options.DEFAULT);
+    LayerRope layer = rope.layers().get(0);
+    assertEquals(128, layer.rotaryDim());
+    assertArrayEquals(new int[] {22, 22, 20}, layer.mropeSection());
+    // Ernie4_5_VLMoeTextRotaryEmbedding replayed on frequency indices tagged with their axis: its buffer holds the
+    // ascending frequencies with the first h + w permuted (cat(f[:hw][0::2], f[:hw][1::2]), the tail as it is);
+    // forward multiplies each by all three position rows, and recomposition_frequencies splits by the sections,
+    // takes chunk 0 from row h, chunk 1 from row w and chunk 2 from row t, and stacks h and w alternately before t.
+    int[] section = {22, 22, 20};
+    int hw = section[0] + section[1];
+    int[] buffer = new int[64];
+    for (int k = 0; k < hw; k++) {
+      buffer[k] = k < hw / 2 ? 2 * k : 2 * (k - hw / 2) + 1;
+    }
+    for (int k = hw; k < 64; k++) {
+      buffer[k] = k;
+    }
+    int[] rowOfChunk = {LayerRope.AXIS_H, LayerRope.AXIS_W, LayerRope.AXIS_T};
+    int[][] chunkFrequency = new int[3][];
+    int at = 0;
+    for (int chunk = 0; chunk < 3; chunk++) {
+      chunkFrequency[chunk] = Arrays.copyOfRange(buffer, at, at + section[chunk]);
+      at += section[chunk];
+    }
+    int[] frequency = new int[64];
+    int[] axis = new int[64];
+    for (int i = 0; i < section[0]; i++) {
+      frequency[2 * i] = chunkFrequency[0][i];
+      axis[2 * i] = rowOfChunk[0];
+      frequency[2 * i + 1] = chunkFrequency[1][i];
+      axis[2 * i + 1] = rowOfChunk[1];
+    }
+    for (int i = 0; i < section[2]; i++) {
+      frequency[hw + i] = chunkFrequency[2][i];
+      axis[hw + i] = rowOfChunk[2];
+    }
+    byte[] got = layer.mropeAxis();
+    assertEquals(64, got.length);
+    for (int j = 0; j < 64; j++) {
+      assertEquals(j, frequency[j], "pair " + j + " is rotated by the ascending frequency j");
+      assertEquals(axis[j], got[j], "frequency " + j);
+    }
+    for (int j = 0; j < 64; j++) {
+      assertEquals(Math.pow(500000.0, -2.0 * j / 128), layer.invFreq(j), 1e-15 * layer.invFreq(j));
+    }
+    assertEquals(1.0, layer.attentionFactor(), 0.0);
+    assertEquals(List.of("nested config: RoPE fields read from text_config",
+        "head_dim missing -> hidden_size // num_attention_heads = 128",
+        "mrope_section missing -> [22, 22, 20] (ernie4_5_vl_moe rotary embedding default)",
+        "ernie4_5_vl_moe: mrope sections (h, w, t) [22, 22, 20] -> plain frequencies in ascending order, axis h/w "
+            + "alternating over the first 44 and t for the rest (its permuted buffer and recomposition undo each "
+            + "other); the model pairs dimensions GPT-J style (x[2j], x[2j+1]), which layout gptj reproduces"),
+        rope.rulesFired());
+  }
+
+  @Test
+  void ernie45VlSectionsAndRopeTypesItsCodeDoesNotReproduceAreRefusedByName() {
+    String head = "{\"model_type\": \"ernie4_5_vl_moe\", \"hidden_size\": 2560, \"num_attention_heads\": 20, "
+        + "\"max_position_embeddings\": 131072, \"rope_parameters\": {\"rope_theta\": 500000.0, ";
+    RopeConfigException unequal = ernieRefused(head + "\"rope_type\": \"default\", \"mrope_section\": [24, 20, 20]}}");
+    assertEquals("rope_parameters.mrope_section", unequal.field());
+    assertEquals("model 'ernie-vl': rope_parameters.mrope_section = [24.0, 20.0, 20.0] is refused for ernie4_5_vl_moe: "
+        + "its sections (h, w, t) must be three non-negative integers with h = w, t at least 1 and h + w + t = "
+        + "head_dim/2 = 64; only then does its permuted frequency buffer, recomposed, rotate pair j by the ascending "
+        + "frequency j, which a table can carry", unequal.getMessage());
+    RopeConfigException sum = ernieRefused(head + "\"mrope_section\": [16, 16, 20]}}");
+    assertEquals("model 'ernie-vl': rope_parameters.mrope_section = [16.0, 16.0, 20.0] is refused for ernie4_5_vl_moe: "
+        + "its sections (h, w, t) must be three non-negative integers with h = w, t at least 1 and h + w + t = "
+        + "head_dim/2 = 64; only then does its permuted frequency buffer, recomposed, rotate pair j by the ascending "
+        + "frequency j, which a table can carry", sum.getMessage());
+    RopeConfigException yarn = ernieRefused(head + "\"rope_type\": \"yarn\", \"factor\": 2.0}}");
+    assertEquals("rope_parameters.rope_type", yarn.field());
+    assertEquals("model 'ernie-vl': rope_parameters.rope_type = \"yarn\" is refused for ernie4_5_vl_moe: its text "
+        + "rotary embedding requires the default rope type (transformers raises for any other)", yarn.getMessage());
+  }
+
+  private static RopeConfigException ernieRefused(String json) {
+    return assertThrows(RopeConfigException.class, () -> RopeResolver.resolve(RopeResolver.parse("ernie-vl",
+        json.getBytes(StandardCharsets.UTF_8)), 4096, RopeResolver.Options.DEFAULT));
   }
 
   @Test

@@ -266,6 +266,6 @@ public final class VllmRope {
 
   private static LayerRope withPositionScale(LayerRope l, double scale) {
     return new LayerRope(l.layerType(), l.ropeType(), l.rotaryDim(), l.invFreq(), l.attentionFactor(),
-        l.softmaxScale(), l.mropeSection(), scale, l.positionOffset(), l.mropeInterleaved());
+        l.softmaxScale(), l.mropeSection(), scale, l.positionOffset(), l.mropeOrder());
   }
 }
