@@ -67,9 +67,8 @@ public record Grok1ScalingRope(String method, int rotaryDim, double theta, long 
 
   private double[] yarnLog(Precision precision) {
     double[] range = FreqMath.yarnCorrectionRange(betaFast, betaSlow, rotaryDim, theta, original, true);
-    double low = range[0];
-    double span = range[0] == range[1] ? (range[1] + 0.001) - range[0] : range[1] - range[0];
     int half = rotaryDim / 2;
+    double[] weights = VllmRope.yarnExtrapolationWeights(half, range[0], range[1], extrapolationFactor, precision);
     double[] powers = FreqMath.basePowers(theta, half, rotaryDim, precision);
     double[] out = new double[half];
     for (int i = 0; i < half; i++) {
@@ -77,14 +76,12 @@ public record Grok1ScalingRope(String method, int rotaryDim, double theta, long 
         float pf = (float) powers[i];
         float extrapolation = 1.0f / pf;
         float interpolation = 1.0f / ((float) factor * pf);
-        float ramp = Math.min(Math.max(((float) i - (float) low) / (float) span, 0f), 1f);
-        float weight = (1f - ramp) * (float) extrapolationFactor;
+        float weight = (float) weights[i];
         float logSum = (float) Math.log(extrapolation) * weight + (float) Math.log(interpolation) * (1f - weight);
         out[i] = (float) Math.exp(logSum);
       } else {
         double extrapolation = 1.0 / powers[i];
-        double ramp = Math.min(Math.max((i - low) / span, 0.0), 1.0);
-        double weight = (1.0 - ramp) * extrapolationFactor;
+        double weight = weights[i];
         out[i] = Math.exp(Math.log(extrapolation) * weight + Math.log(extrapolation / factor) * (1.0 - weight));
       }
     }

@@ -1,6 +1,5 @@
 package org.ropeforge.core.vllm;
 
-import org.ropeforge.core.FreqMath;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.RopeParams;
 import org.ropeforge.core.VariantInput;
@@ -18,18 +17,12 @@ final class TeleChat3YarnRope {
 
   static LayerRope compute(VariantInput in, int dim, double theta) {
     RopeParams p = in.params();
-    double factor = p.requireFactor("factor");
-    long original = p.requirePositiveInteger("original_max_position_embeddings");
-    double betaFast = p.optDouble("beta_fast", 32);
-    double betaSlow = p.optDouble("beta_slow", 1);
-    double extrapolationFactor = p.optDouble("extrapolation_factor", 1);
-    double attnFactor = p.optDouble("attn_factor", 1);
+    VllmRope.YarnParams yarn = VllmRope.YarnParams.read(p);
     boolean truncate = p.optBoolean("truncate", true);
-    VllmRope.fit(in, TYPE, (long) Math.ceil(original * factor), "original_max_position_embeddings x factor");
-    double[] range = FreqMath.yarnCorrectionRange(betaFast, betaSlow, dim, theta, original, truncate);
-    double[] invFreq = VllmRope.yarnBlend(theta, dim, factor, range[0], range[1], extrapolationFactor,
-        in.precision());
+    VllmRope.fit(in, TYPE, yarn.cacheRows(), "original_max_position_embeddings x factor");
+    double[] invFreq = yarn.invFreq(dim, theta, truncate, in.precision());
+    double factor = yarn.factor();
     double mscale = factor <= 1 ? 1.0 : 0.07 * Math.log(factor) + 1.0;
-    return in.layer(TYPE, invFreq, mscale * attnFactor, null);
+    return in.layer(TYPE, invFreq, mscale * yarn.attnFactor(), null);
   }
 }

@@ -155,14 +155,11 @@ public final class VllmRope {
 
   private static LayerRope yarn(VariantInput in, int dim, double theta, boolean deepseek, List<String> ignored) {
     RopeParams p = in.params();
-    double factor = p.requireFactor("factor");
-    long original = p.requirePositiveInteger("original_max_position_embeddings");
-    double betaFast = p.optDouble("beta_fast", 32);
-    double betaSlow = p.optDouble("beta_slow", 1);
-    double extrapolationFactor = p.optDouble("extrapolation_factor", 1);
-    double attnFactor = p.optDouble("attn_factor", 1);
+    YarnParams yarn = YarnParams.read(p);
+    double factor = yarn.factor();
+    double attnFactor = yarn.attnFactor();
     String type = deepseek ? "deepseek_yarn" : "yarn";
-    fit(in, type, (long) Math.ceil(original * factor), "original_max_position_embeddings x factor");
+    fit(in, type, yarn.cacheRows(), "original_max_position_embeddings x factor");
     boolean truncate = deepseek || p.optBoolean("truncate", true);
     double attentionFactor;
     Double softmaxScale = null;
@@ -181,16 +178,35 @@ public final class VllmRope {
       attentionFactor = applyScaling ? FreqMath.yarnMscale(factor, 1.0) * attnFactor : attnFactor;
       ignoreIfPresent(p, ignored, "attention_factor", "mscale", "mscale_all_dim");
     }
-    double[] range = FreqMath.yarnCorrectionRange(betaFast, betaSlow, dim, theta, original, truncate);
-    double[] invFreq = yarnBlend(theta, dim, factor, range[0], range[1], extrapolationFactor, in.precision());
-    return in.layer(type, invFreq, attentionFactor, softmaxScale);
+    return in.layer(type, yarn.invFreq(dim, theta, truncate, in.precision()), attentionFactor, softmaxScale);
+  }
+
+  /** The keys vLLM's YaRN classes read, with {@code get_rope}'s defaults, read in this order. */
+  record YarnParams(double factor, long original, double betaFast, double betaSlow, double extrapolationFactor,
+      double attnFactor) {
+    static YarnParams read(RopeParams p) {
+      return new YarnParams(p.requireFactor("factor"), p.requirePositiveInteger("original_max_position_embeddings"),
+          p.optDouble("beta_fast", 32), p.optDouble("beta_slow", 1), p.optDouble("extrapolation_factor", 1),
+          p.optDouble("attn_factor", 1));
+    }
+
+    /** The rows of vLLM's cache: original_max_position_embeddings × factor. */
+    long cacheRows() {
+      return (long) Math.ceil(original * factor);
+    }
+
+    /** YaRN's frequencies: the blend over the correction range of the original length. */
+    double[] invFreq(int dim, double theta, boolean truncate, Precision precision) {
+      double[] range = FreqMath.yarnCorrectionRange(betaFast, betaSlow, dim, theta, original, truncate);
+      return yarnBlend(theta, dim, factor, range[0], range[1], extrapolationFactor, precision);
+    }
   }
 
   /** YaRN's blend with vLLM's extrapolation weight (1 − ramp) × extrapolation_factor. */
   static double[] yarnBlend(double base, int dim, double factor, double low, double high,
       double extrapolationFactor, Precision precision) {
     int half = dim / 2;
-    double span = low == high ? (high + 0.001) - low : high - low;
+    double[] weights = yarnExtrapolationWeights(half, low, high, extrapolationFactor, precision);
     double[] powers = FreqMath.basePowers(base, half, dim, precision);
     double[] out = new double[half];
     for (int i = 0; i < half; i++) {
@@ -198,18 +214,37 @@ public final class VllmRope {
         float pf = (float) powers[i];
         float extrapolation = 1.0f / pf;
         float interpolation = 1.0f / ((float) factor * pf);
-        float ramp = Math.min(Math.max(((float) i - (float) low) / (float) span, 0f), 1f);
-        float weight = (1f - ramp) * (float) extrapolationFactor;
+        float weight = (float) weights[i];
         out[i] = interpolation * (1f - weight) + extrapolation * weight;
       } else {
         double extrapolation = 1.0 / powers[i];
         double interpolation = 1.0 / (factor * powers[i]);
-        double ramp = Math.min(Math.max((i - low) / span, 0.0), 1.0);
-        double weight = (1.0 - ramp) * extrapolationFactor;
+        double weight = weights[i];
         out[i] = interpolation * (1.0 - weight) + extrapolation * weight;
       }
     }
     return out;
+  }
+
+  /**
+   * YaRN's extrapolation weight per frequency, (1 − ramp_i) × extrapolation_factor with the ramp over [low, high]
+   * (widened by 0.001 where the two meet, as vLLM does). In torch precision it is formed in float32, as vLLM's
+   * tensors are; each such value is held exactly by the double.
+   */
+  static double[] yarnExtrapolationWeights(int half, double low, double high, double extrapolationFactor,
+      Precision precision) {
+    double span = low == high ? (high + 0.001) - low : high - low;
+    double[] weights = new double[half];
+    for (int i = 0; i < half; i++) {
+      if (precision == Precision.TORCH) {
+        float ramp = Math.min(Math.max(((float) i - (float) low) / (float) span, 0f), 1f);
+        weights[i] = (1f - ramp) * (float) extrapolationFactor;
+      } else {
+        double ramp = Math.min(Math.max((i - low) / span, 0.0), 1.0);
+        weights[i] = (1.0 - ramp) * extrapolationFactor;
+      }
+    }
+    return weights;
   }
 
   private static LayerRope longrope(VariantInput in, int dim, double theta, List<String> ignored) {
