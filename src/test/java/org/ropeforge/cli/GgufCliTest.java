@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -32,14 +30,8 @@ class GgufCliTest {
   @TempDir
   Path dir;
 
-  private record Result(int status, String out, String err) {}
-
-  private static Result run(BiFunction<PrintStream, PrintStream, Integer> command) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = command.apply(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static CommandRun run(BiFunction<PrintStream, PrintStream, Integer> command) {
+    return CommandRun.of(command);
   }
 
   /** The GGUF and the config.json under the same model id, in the temporary folder. */
@@ -55,10 +47,10 @@ class GgufCliTest {
     Path fromGguf = dir.resolve("gguf.safetensors");
     Path fromJson = dir.resolve("json.safetensors");
     for (String layout : new String[] {"half", "pairs"}) {
-      Result g = run((out, err) -> TableCommand.run(new String[] {"--config", files[0].toString(),
+      CommandRun g = run((out, err) -> TableCommand.run(new String[] {"--config", files[0].toString(),
           "--context-length", "40000", "--out", fromGguf.toString(), "--layout", layout}, out, err));
       assertEquals(0, g.status(), g.err());
-      Result j = run((out, err) -> TableCommand.run(new String[] {"--config", files[1].toString(),
+      CommandRun j = run((out, err) -> TableCommand.run(new String[] {"--config", files[1].toString(),
           "--context-length", "40000", "--out", fromJson.toString(), "--layout", layout}, out, err));
       assertEquals(0, j.status(), j.err());
 
@@ -81,9 +73,9 @@ class GgufCliTest {
   @Test
   void compareOfAGgufPrintsWhatItsConfigJsonPrints() throws Exception {
     Path[] files = sameModel();
-    Result g = run((out, err) -> CompareCommand.run(new String[] {"--config", files[0].toString()}, out, err));
+    CommandRun g = run((out, err) -> CompareCommand.run(new String[] {"--config", files[0].toString()}, out, err));
     assertEquals(0, g.status(), g.err());
-    Result j = run((out, err) -> CompareCommand.run(new String[] {"--config", files[1].toString()}, out, err));
+    CommandRun j = run((out, err) -> CompareCommand.run(new String[] {"--config", files[1].toString()}, out, err));
     assertEquals(0, j.status(), j.err());
     assertTrue(g.out().startsWith("model " + NAME + ", context length 32768, against transformers exact, "),
         g.out());
@@ -99,13 +91,13 @@ class GgufCliTest {
       Files.copy(Path.of("src/test/resources/gguf/split", shard), folder.resolve(shard));
     }
     Path whole = Files.copy(Path.of("src/test/resources/gguf", phi + ".gguf"), dir.resolve(phi + ".gguf"));
-    Result fromFolder = run((out, err) -> ParamsCommand.run(new String[] {"--config", folder.toString()}, out,
+    CommandRun fromFolder = run((out, err) -> ParamsCommand.run(new String[] {"--config", folder.toString()}, out,
         err));
     assertEquals(0, fromFolder.status(), fromFolder.err());
-    Result fromShard = run((out, err) -> ParamsCommand.run(new String[] {"--config",
+    CommandRun fromShard = run((out, err) -> ParamsCommand.run(new String[] {"--config",
         folder.resolve(phi + "-00001-of-00003.gguf").toString()}, out, err));
     assertEquals(0, fromShard.status(), fromShard.err());
-    Result fromWhole = run((out, err) -> ParamsCommand.run(new String[] {"--config", whole.toString()}, out, err));
+    CommandRun fromWhole = run((out, err) -> ParamsCommand.run(new String[] {"--config", whole.toString()}, out, err));
     assertEquals(0, fromWhole.status(), fromWhole.err());
     // The same lines: the model id is the folder's name, the file's without .gguf, and the shard's.
     assertTrue(fromWhole.out().startsWith("{\"model_id\":\"" + phi + "\""), fromWhole.out());
@@ -122,12 +114,12 @@ class GgufCliTest {
     Path forged = Files.write(dir.resolve("forged.gguf"), file);
     String expected = "model 'forged': header.version = 4 is not a GGUF version this reader knows (2 or 3) (GGUF "
         + "header)";
-    Result t = run((out, err) -> TableCommand.run(new String[] {"--config", forged.toString(), "--context-length",
+    CommandRun t = run((out, err) -> TableCommand.run(new String[] {"--config", forged.toString(), "--context-length",
         "16", "--out", dir.resolve("t.safetensors").toString()}, out, err));
     assertEquals(1, t.status());
     assertEquals("ropeforge table: " + expected + System.lineSeparator(), t.err());
     assertTrue(Files.notExists(dir.resolve("t.safetensors")));
-    Result c = run((out, err) -> CompareCommand.run(new String[] {"--config", forged.toString()}, out, err));
+    CommandRun c = run((out, err) -> CompareCommand.run(new String[] {"--config", forged.toString()}, out, err));
     assertEquals(1, c.status());
     assertEquals("ropeforge compare: " + expected + System.lineSeparator(), c.err());
   }

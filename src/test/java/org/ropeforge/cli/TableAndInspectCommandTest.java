@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -30,21 +29,15 @@ class TableAndInspectCommandTest {
   @TempDir
   Path dir;
 
-  private record Result(int status, String out, String err) {}
-
-  private static Result run(BiFunction<PrintStream, PrintStream, Integer> command) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = command.apply(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static CommandRun run(BiFunction<PrintStream, PrintStream, Integer> command) {
+    return CommandRun.of(command);
   }
 
-  private static Result table(String... args) {
+  private static CommandRun table(String... args) {
     return run((out, err) -> TableCommand.run(args, out, err));
   }
 
-  private static Result inspect(String... args) {
+  private static CommandRun inspect(String... args) {
     return run((out, err) -> InspectCommand.run(args, out, err));
   }
 
@@ -60,7 +53,7 @@ class TableAndInspectCommandTest {
   void writesTheModelsTableAndItMatchesTheExactGoldenRecord() throws Exception {
     Path config = config("meta-llama__Llama-3.1-8B-Instruct");
     Path out = dir.resolve("llama.safetensors");
-    Result result = table("--config", config.toString(), "--context-length", "8192", "--out", out.toString());
+    CommandRun result = table("--config", config.toString(), "--context-length", "8192", "--out", out.toString());
     assertEquals(0, result.status(), result.err());
     assertTrue(result.out().startsWith(out + "\t"), result.out());
     assertEquals(List.of("llama.safetensors"), listing(), "no temporary file is left behind");
@@ -79,7 +72,7 @@ class TableAndInspectCommandTest {
   void severalLayerTypesGetOneTableEach() throws Exception {
     Path config = config("google__gemma-3-27b-it");
     Path out = dir.resolve("gemma.safetensors");
-    Result result = table("--config", config.toString(), "--context-length", "2048", "--out", out.toString(),
+    CommandRun result = table("--config", config.toString(), "--context-length", "2048", "--out", out.toString(),
         "--precision", "torch", "--layout", "half");
     assertEquals(0, result.status(), result.err());
     Safetensors.Header header = Safetensors.read(out);
@@ -95,7 +88,7 @@ class TableAndInspectCommandTest {
     Path out = dir.resolve("t.safetensors");
     assertEquals(0, table("--config", config("microsoft__phi-1").toString(), "--context-length", "16", "--out",
         out.toString(), "--layout", "vllm", "--dtype", "bf16").status());
-    Result result = inspect(out.toString());
+    CommandRun result = inspect(out.toString());
     assertEquals(0, result.status(), result.err());
     String text = result.out();
     assertTrue(text.contains("  format: ropeforge-rope-table\n"), text);
@@ -110,11 +103,11 @@ class TableAndInspectCommandTest {
   void inspectRefusesInvalidFilesWithTheReadersMessage() throws IOException {
     Path bad = dir.resolve("bad.safetensors");
     Files.write(bad, new byte[] {1, 0, 0, 0, 0, 0, 0, 0, '['});
-    Result result = inspect(bad.toString());
+    CommandRun result = inspect(bad.toString());
     assertEquals(1, result.status());
     assertEquals("ropeforge inspect: Invalid safetensors file " + bad + ": header does not start with '{'\n",
         result.err());
-    Result missing = inspect(dir.resolve("none.safetensors").toString());
+    CommandRun missing = inspect(dir.resolve("none.safetensors").toString());
     assertEquals(1, missing.status());
     assertEquals("ropeforge inspect: no such file " + dir.resolve("none.safetensors") + "\n", missing.err());
     assertEquals(2, inspect().status());
@@ -123,23 +116,23 @@ class TableAndInspectCommandTest {
   @Test
   void usageErrorsExitWithTwoAndFailuresWithOne() throws IOException {
     Path out = dir.resolve("x.safetensors");
-    Result noOut = table("--config", "c.json", "--context-length", "8");
+    CommandRun noOut = table("--config", "c.json", "--context-length", "8");
     assertEquals(2, noOut.status());
     assertTrue(noOut.err().startsWith("ropeforge table: --out is required\nusage: ropeforge table"), noOut.err());
-    Result layout = table("--config", "c.json", "--context-length", "8", "--out", out.toString(), "--layout", "x");
+    CommandRun layout = table("--config", "c.json", "--context-length", "8", "--out", out.toString(), "--layout", "x");
     assertEquals(2, layout.status());
     assertTrue(layout.err().startsWith("ropeforge table: Unknown layout 'x' (supported: half, neox, gptj, vllm, pairs)"),
         layout.err());
-    Result length = table("--config", "c.json", "--context-length", "0", "--out", out.toString());
+    CommandRun length = table("--config", "c.json", "--context-length", "0", "--out", out.toString());
     assertEquals(2, length.status());
 
-    Result missing = table("--config", dir.resolve("absent.json").toString(), "--context-length", "8", "--out",
+    CommandRun missing = table("--config", dir.resolve("absent.json").toString(), "--context-length", "8", "--out",
         out.toString());
     assertEquals(1, missing.status());
     assertTrue(missing.err().startsWith("ropeforge table: cannot read " + dir.resolve("absent.json")), missing.err());
     Path broken = dir.resolve("broken.json");
     Files.writeString(broken, "{\"rope_theta\": \"ten\"");
-    Result invalid = table("--config", broken.toString(), "--context-length", "8", "--out", out.toString());
+    CommandRun invalid = table("--config", broken.toString(), "--context-length", "8", "--out", out.toString());
     assertEquals(1, invalid.status());
     assertTrue(invalid.err().startsWith("ropeforge table: model 'broken'"), invalid.err());
     assertFalse(Files.exists(out));

@@ -2,7 +2,6 @@ package org.ropeforge.spark;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.DistributedFileSystem;
@@ -45,17 +44,6 @@ class RunRecoveryHdfsTest extends RunRecoveryScenarios {
   @Override
   long length() {
     return 32_768;
-  }
-
-  /** The name node's address is in the URI: a child driver needs no settings. */
-  @Override
-  List<String> childConf() {
-    return List.of();
-  }
-
-  @Override
-  int openUploads(String root) {
-    return 0;
   }
 
   /** A hidden temporary file left open, as a writer killed mid-file leaves it: its lease still held. */

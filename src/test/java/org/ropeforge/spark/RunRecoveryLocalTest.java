@@ -3,7 +3,6 @@ package org.ropeforge.spark;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link RunRecoveryScenarios} on the local filesystem, with the job on local[2]. */
@@ -24,16 +23,6 @@ class RunRecoveryLocalTest extends RunRecoveryScenarios {
   @Override
   long length() {
     return 131_072;
-  }
-
-  @Override
-  List<String> childConf() {
-    return List.of();
-  }
-
-  @Override
-  int openUploads(String root) {
-    return 0;
   }
 
   @Override

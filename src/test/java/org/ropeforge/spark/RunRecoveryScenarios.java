@@ -63,11 +63,15 @@ abstract class RunRecoveryScenarios {
   /** The context length of every model: files large enough that the writes take a while on this store. */
   abstract long length();
 
-  /** {@code --conf} settings a child driver needs to reach the store. */
-  abstract List<String> childConf();
+  /** {@code --conf} settings a child driver needs to reach the store: none where its URIs say all. */
+  List<String> childConf() {
+    return List.of();
+  }
 
-  /** Multipart uploads open below {@code root}; none where the store has no such thing. */
-  abstract int openUploads(String root) throws IOException;
+  /** Multipart uploads open below {@code root}: none where the store has no such thing. */
+  int openUploads(String root) throws IOException {
+    return 0;
+  }
 
   /** Leaves what a writer killed outright leaves below {@code root}: a hidden temporary file, an open upload. */
   abstract void plantLeftovers(String root) throws IOException;
