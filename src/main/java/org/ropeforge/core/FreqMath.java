@@ -21,13 +21,20 @@ public final class FreqMath {
     return (float) (2 * i) / (float) dim;
   }
 
-  /** base^(2i/d) for i < count, the denominators of the inverse frequencies. */
+  /**
+   * base^(2i/d) for i < count, the denominators of the inverse frequencies; in torch precision as torch's CPU
+   * kernel computes a ladder of this length ({@link TorchCpuPow}).
+   */
   public static double[] basePowers(double base, int count, int dim, Precision precision) {
     double[] out = new double[count];
     if (precision == Precision.TORCH) {
-      float b = (float) base;
+      float[] exponents = new float[count];
       for (int i = 0; i < count; i++) {
-        out[i] = powf(b, ladderExponentF(i, dim));
+        exponents[i] = ladderExponentF(i, dim);
+      }
+      float[] powers = TorchCpuPow.pow((float) base, exponents);
+      for (int i = 0; i < count; i++) {
+        out[i] = powers[i];
       }
     } else {
       for (int i = 0; i < count; i++) {

@@ -1,0 +1,105 @@
+package org.ropeforge.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+
+/** {@link TorchCpuPow} against torch 2.13's CPU pow (see torchcpu/generate_torch_cpu_math.py). */
+class TorchCpuPowTest {
+
+  @Test
+  void everyVectorLaneIsTorchsBitForBit() throws IOException {
+    List<String[]> pairs = lines("pow-pairs.txt.gz");
+    assertTrue(pairs.size() >= 10_000, "pairs: " + pairs.size());
+    int notCorrectlyRounded = 0;
+    for (String[] p : pairs) {
+      float x = hex(p[0]);
+      float y = hex(p[1]);
+      float torch = hex(p[2]);
+      assertEquals(Float.floatToRawIntBits(torch), Float.floatToRawIntBits(TorchCpuPow.vectorPowf(x, y)),
+          () -> x + " ** " + y + ": torch " + torch + ", ours " + TorchCpuPow.vectorPowf(x, y));
+      if ((float) Math.pow(x, y) != torch) {
+        notCorrectlyRounded++;
+      }
+    }
+    // What makes this test able to fail: a correctly rounded pow would differ from torch on these.
+    assertTrue(notCorrectlyRounded > pairs.size() / 200,
+        "torch's pow differs from the correctly rounded one on only " + notCorrectlyRounded);
+  }
+
+  @Test
+  void frequencyLaddersAreTorchsIncludingTheScalarRemainder() throws IOException {
+    List<String[]> ladders = lines("pow-ladders.txt.gz");
+    assertTrue(ladders.size() >= 100, "ladders: " + ladders.size());
+    int differFromCorrectlyRounded = 0;
+    for (String[] l : ladders) {
+      double base = Double.parseDouble(l[0]);
+      int dim = Integer.parseInt(l[1]);
+      int count = FreqMath.frequencies(dim);
+      assertEquals(count, l.length - 2, "ladder length for dim " + dim);
+      double[] ours = FreqMath.basePowers(base, count, dim, Precision.TORCH);
+      for (int i = 0; i < count; i++) {
+        float torch = hex(l[i + 2]);
+        int at = i;
+        assertEquals(torch, (float) ours[i], 0f, () -> base + "^(" + 2 * at + "/" + dim + ") of " + count);
+        if ((float) Math.pow((float) base, FreqMath.ladderExponentF(i, dim)) != torch) {
+          differFromCorrectlyRounded++;
+        }
+      }
+    }
+    assertTrue(differFromCorrectlyRounded > 0, "no ladder entry tells torch's pow from a correctly rounded one");
+  }
+
+  @Test
+  void theRemainderBeyondWholeVectorStepsIsCorrectlyRounded() {
+    float[] exponents = new float[TorchCpuPow.VECTOR_LANES + 8];
+    for (int i = 0; i < exponents.length; i++) {
+      exponents[i] = FreqMath.ladderExponentF(i, 2 * exponents.length);
+    }
+    float[] powers = TorchCpuPow.pow(1e6f, exponents);
+    for (int i = 0; i < exponents.length; i++) {
+      float expected = i < TorchCpuPow.VECTOR_LANES
+          ? TorchCpuPow.vectorPowf(1e6f, exponents[i]) : (float) Math.pow(1e6f, exponents[i]);
+      assertEquals(expected, powers[i], 0f, "lane " + i);
+    }
+  }
+
+  @Test
+  void specialArgumentsTakeTheCorrectlyRoundedPath() {
+    assertEquals(1f, TorchCpuPow.vectorPowf(12345f, 0f), 0f);
+    assertEquals(1f, TorchCpuPow.vectorPowf(1f, 0.37f), 0f);
+    assertEquals(0f, TorchCpuPow.vectorPowf(0f, 0.5f), 0f);
+    assertTrue(Float.isNaN(TorchCpuPow.vectorPowf(-2f, 0.5f)));
+    assertEquals(Float.POSITIVE_INFINITY, TorchCpuPow.vectorPowf(Float.POSITIVE_INFINITY, 0.5f), 0f);
+  }
+
+  static List<String[]> lines(String name) throws IOException {
+    InputStream in = TorchCpuPowTest.class.getResourceAsStream("/torchcpu/" + name);
+    if (in == null) {
+      throw new IOException("missing test resource torchcpu/" + name);
+    }
+    List<String[]> out = new ArrayList<>();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(new GZIPInputStream(in),
+        StandardCharsets.US_ASCII))) {
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        if (!line.startsWith("#")) {
+          out.add(line.split(" "));
+        }
+      }
+    }
+    return out;
+  }
+
+  static float hex(String bits) {
+    return Float.intBitsToFloat(Integer.parseUnsignedInt(bits, 16));
+  }
+}
