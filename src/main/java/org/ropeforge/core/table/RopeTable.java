@@ -27,7 +27,8 @@ import org.ropeforge.core.Precision;
  *       The result is within a few double ulps of the true value, so almost every value is correctly rounded.
  *   <li>{@link Precision#TORCH}: transformers' float32 recipe: angle = fp32(fp32(position) * fp32(invFreq)),
  *       cos/sin of that float angle (correctly rounded to float but for rare ties), then
- *       fp32(cos * fp32(attentionFactor)). ExLlamaV2 positions are formed as fp32(fp32(p + offset) / scale).
+ *       fp32(cos * fp32(attentionFactor)), hedged where torch's own cos/sin may have rounded the other way
+ *       ({@link TorchScaledRows}). ExLlamaV2 positions are formed as fp32(fp32(p + offset) / scale).
  * </ul>
  *
  * <h2>Method</h2>
@@ -128,6 +129,12 @@ public final class RopeTable {
   private final float[] sinF;
   private final double[] cosD;
   private final double[] sinD;
+  /**
+   * Torch precision with an attention factor other than 1: the exact cos/sin of each block, from which
+   * {@link TorchScaledRows} forms the scaled values; null otherwise.
+   */
+  private final double[] cosExact;
+  private final double[] sinExact;
   /** The stored bits of the 16-bit dtypes: rounded from cosF/sinF a block at a time (torch) or as computed. */
   private final boolean shortValues;
   private final boolean binary16;
@@ -216,6 +223,9 @@ public final class RopeTable {
     boolean doubleScratch = !floatScratch && !shortValues;
     cosD = doubleScratch ? new double[STEP * padded] : null;
     sinD = doubleScratch ? new double[STEP * padded] : null;
+    boolean scaledTorchRows = torch && attentionFactorF != 1f;
+    cosExact = scaledTorchRows ? new double[STEP * padded] : null;
+    sinExact = scaledTorchRows ? new double[STEP * padded] : null;
     cosH = shortValues ? new short[STEP * padded] : null;
     sinH = shortValues ? new short[STEP * padded] : null;
   }
@@ -482,7 +492,26 @@ public final class RopeTable {
     for (int j = 0; j < padded; j += LANES) {
       boolean shortSeries = blockEnd * laneMaxOmega[j / LANES] < SHORT_SERIES_ANGLE_LIMIT;
       rotateTorch(omega, blockCos, blockSin, stepCos, stepSin, j, row, k0, rows, padded, attentionFactorF,
-          shortSeries, wantCos ? cosF : null, wantSin ? sinF : null);
+          shortSeries, wantCos ? cosF : null, wantSin ? sinF : null, wantCos ? cosExact : null,
+          wantSin ? sinExact : null);
+    }
+    if (cosExact != null) {
+      scaleTorchRows(rows, wantCos, wantSin);
+    }
+  }
+
+  /** Replaces the scaled values of a torch block by {@link TorchScaledRows}'s, from the exact cos/sin kept. */
+  private void scaleTorchRows(int rows, boolean wantCos, boolean wantSin) {
+    for (int i = 0; i < rows; i++) {
+      int at = i * padded;
+      for (int j = 0; j < half; j++) {
+        if (wantCos) {
+          cosF[at + j] = TorchScaledRows.scaled(cosExact[at + j], attentionFactorF);
+        }
+        if (wantSin) {
+          sinF[at + j] = TorchScaledRows.scaled(sinExact[at + j], attentionFactorF);
+        }
+      }
     }
   }
 
@@ -494,7 +523,7 @@ public final class RopeTable {
    */
   private static void rotateTorch(double[] omega, double[] blockCos, double[] blockSin, double[] stepCos,
       double[] stepSin, int j, long row, int k0, int rows, int padded, float factor, boolean shortSeries,
-      float[] cosOut, float[] sinOut) {
+      float[] cosOut, float[] sinOut, double[] cosExactOut, double[] sinExactOut) {
     DoubleVector w = DoubleVector.fromArray(DOUBLES, omega, j);
     DoubleVector bc = DoubleVector.fromArray(DOUBLES, blockCos, j);
     DoubleVector bs = DoubleVector.fromArray(DOUBLES, blockSin, j);
@@ -537,10 +566,16 @@ public final class RopeTable {
       if (cosOut != null) {
         DoubleVector c = ct.fma(cosDelta, st.mul(sinDelta).neg());
         ((FloatVector) c.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(factor).intoArray(cosOut, at);
+        if (cosExactOut != null) {
+          c.intoArray(cosExactOut, at);
+        }
       }
       if (sinOut != null) {
         DoubleVector s = st.fma(cosDelta, ct.mul(sinDelta));
         ((FloatVector) s.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(factor).intoArray(sinOut, at);
+        if (sinExactOut != null) {
+          s.intoArray(sinExactOut, at);
+        }
       }
     }
   }
@@ -556,10 +591,10 @@ public final class RopeTable {
         float theta = (float) ((double) position * omega[j]);
         AngleMath.cosSin(theta, 0.0, pair);
         if (wantCos) {
-          cosF[at + j] = (float) pair[0] * attentionFactorF;
+          cosF[at + j] = TorchScaledRows.scaled(pair[0], attentionFactorF);
         }
         if (wantSin) {
-          sinF[at + j] = (float) pair[1] * attentionFactorF;
+          sinF[at + j] = TorchScaledRows.scaled(pair[1], attentionFactorF);
         }
       }
     }
