@@ -411,11 +411,26 @@ public final class PrecomputeJob {
       }, period.toMillis(), period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Lets a renewal in flight finish before the lease is released: interrupting it mid-write can leave its
+     * temporary file behind (HDFS abandons an interrupted stream without deleting it).
+     */
     @Override
     public void close() {
-      timer.shutdownNow();
+      timer.shutdown();
+      try {
+        if (!timer.awaitTermination(RENEWAL_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+          timer.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        timer.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
     }
   }
+
+  /** How long the end of a run waits for a lease renewal in flight. */
+  private static final long RENEWAL_GRACE_SECONDS = 30;
 
   /** One write task per batch: batches are sized alike, and Spark hands them to whichever core is free. */
   static final class IndexPartitioner extends org.apache.spark.Partitioner {
