@@ -502,16 +502,11 @@ public final class RopeTable {
 
   /** Replaces the scaled values of a torch block by {@link TorchScaledRows}'s, from the exact cos/sin kept. */
   private void scaleTorchRows(int rows, boolean wantCos, boolean wantSin) {
-    for (int i = 0; i < rows; i++) {
-      int at = i * padded;
-      for (int j = 0; j < half; j++) {
-        if (wantCos) {
-          cosF[at + j] = TorchScaledRows.scaled(cosExact[at + j], attentionFactorF);
-        }
-        if (wantSin) {
-          sinF[at + j] = TorchScaledRows.scaled(sinExact[at + j], attentionFactorF);
-        }
-      }
+    if (wantCos) {
+      TorchScaledRows.scaleAll(cosExact, cosF, rows * padded, attentionFactorF);
+    }
+    if (wantSin) {
+      TorchScaledRows.scaleAll(sinExact, sinF, rows * padded, attentionFactorF);
     }
   }
 

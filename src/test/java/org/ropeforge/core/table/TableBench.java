@@ -42,6 +42,13 @@ public class TableBench {
   @Param({"f32", "f16", "bf16"})
   public String dtype;
 
+  /**
+   * The attention factor: 1, or YaRN's 0.1 ln 8 + 1, where torch precision also hedges the scaled values
+   * ({@link TorchScaledRows}).
+   */
+  @Param({"1.0", "1.2079442"})
+  public double attentionFactor;
+
   private RopeTable table;
   private ByteBuffer buffer;
   private long row;
@@ -52,7 +59,7 @@ public class TableBench {
     for (int j = 0; j < HALF; j++) {
       omega[j] = (float) (1.0 / Math.pow(500000.0, 2.0 * j / (2 * HALF)));
     }
-    LayerRope layer = new LayerRope(null, "default", 2 * HALF, omega, 1.0, null, null, 1.0, 0.0);
+    LayerRope layer = new LayerRope(null, "default", 2 * HALF, omega, attentionFactor, null, null, 1.0, 0.0);
     table = RopeTable.of(layer,
         new TableOptions(Layout.HALF, Dtype.parse(dtype), Precision.parse(precision)));
     buffer = ByteBuffer.allocate(CHUNK_ROWS * table.rowBytes()).order(ByteOrder.LITTLE_ENDIAN);

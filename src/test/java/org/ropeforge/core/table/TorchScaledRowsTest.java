@@ -71,6 +71,26 @@ class TorchScaledRowsTest {
   }
 
   @Test
+  void theVectorPassGivesTheScalarValues() {
+    SplittableRandom random = new SplittableRandom(13);
+    int count = 1 << 16;
+    double[] exact = new double[count];
+    float[] out = new float[count];
+    for (int i = 0; i < count; i++) {
+      // Half near a midpoint between two floats, where the hedge applies, and some exact floats.
+      float f = (float) random.nextDouble(-1, 1);
+      double bracket = Math.abs((double) Math.nextUp(f) - f);
+      exact[i] = i % 17 == 0 ? f : i % 2 == 0 ? f + bracket * random.nextDouble(0.3, 0.5) : random.nextDouble(-1, 1);
+    }
+    for (float factor : FACTORS) {
+      TorchScaledRows.scaleAll(exact, out, count, factor);
+      for (int i = 0; i < count; i++) {
+        assertEquals(TorchScaledRows.scaled(exact[i], factor), out[i], 0f, "value " + exact[i] + " factor " + factor);
+      }
+    }
+  }
+
+  @Test
   void aFactorOfOneLeavesTheCorrectlyRoundedValue() {
     SplittableRandom random = new SplittableRandom(11);
     for (int i = 0; i < 100_000; i++) {
