@@ -34,8 +34,8 @@ for version in versions:
         if v["outcome"] == "refused":
             refused[v["model_type"]].append(v["form"])
     lines = [f"transformers {version}:", "",
-             "| form | model types | matched | refused | refused share | listed: exact mode against torch's value, "
-             "no mpmath value | silently different |",
+             "| form | model types | matched | refused | refused share | listed in known-differences.txt "
+             "| silently different |",
              "|---|---|---|---|---|---|---|"]
     for f in forms:
         total = sum(count[(f, o)] for o in ("matched", "refused", "different"))
