@@ -7,9 +7,12 @@ Writes, next to this script:
   pow-ladders.txt.gz  base dim torch-values...: base ** (arange(0, dim, 2).float() / dim) as transformers forms
                       it, including lengths that leave a scalar remainder
   cos-sin.txt.gz      angle cos sin: torch.cos/torch.sin of float32 angles (MKL's vsCos/vsSin on x86-64)
+  pow-remainder.txt.gz  x y torch.pow(x, y) for random pairs in tensors of 31 elements, fewer than one step of
+                      the vectorised loop, so that every element takes the scalar path (the C library's powf)
 The first line of each file names the torch version and the CPU capability it ran with.
 """
 import gzip
+import io
 import os
 
 import numpy as np
@@ -24,7 +27,7 @@ def bits(a):
 
 
 def write(name, rows):
-    with gzip.open(os.path.join(HERE, name), "wt") as out:
+    with gzip.GzipFile(os.path.join(HERE, name), "wb", mtime=0) as raw, io.TextIOWrapper(raw, "ascii") as out:
         out.write(HEADER)
         for row in rows:
             out.write(" ".join(row) + "\n")
@@ -54,6 +57,14 @@ def main():
     ]).astype(np.float32)
     t = torch.from_numpy(angles)
     write("cos-sin.txt.gz", zip(bits(angles), bits(torch.cos(t).numpy()), bits(torch.sin(t).numpy())))
+
+    rows = []
+    for _ in range(500):
+        xs = np.exp(rng.uniform(0, np.log(1e9), 31)).astype(np.float32)
+        ys = rng.uniform(0, 1, 31).astype(np.float32)
+        ps = torch.pow(torch.from_numpy(xs), torch.from_numpy(ys)).numpy()
+        rows.extend(zip(bits(xs), bits(ys), bits(ps)))
+    write("pow-remainder.txt.gz", rows)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 
-/** {@link TorchCpuPow} against torch 2.13's CPU pow (see torchcpu/generate_torch_cpu_math.py). */
+/**
+ * {@link TorchCpuPow} against torch 2.13's CPU pow, vector lanes and scalar remainder (see
+ * torchcpu/generate_torch_cpu_math.py).
+ */
 class TorchCpuPowTest {
 
   @Test
@@ -34,6 +37,25 @@ class TorchCpuPowTest {
     // What makes this test able to fail: a correctly rounded pow would differ from torch on these.
     assertTrue(notCorrectlyRounded > pairs.size() / 200,
         "torch's pow differs from the correctly rounded one on only " + notCorrectlyRounded);
+  }
+
+  @Test
+  void everyScalarRemainderElementIsTorchsBitForBit() throws IOException {
+    List<String[]> pairs = lines("pow-remainder.txt.gz");
+    assertTrue(pairs.size() >= 10_000, "pairs: " + pairs.size());
+    int notCorrectlyRounded = 0;
+    for (String[] p : pairs) {
+      float x = hex(p[0]);
+      float y = hex(p[1]);
+      float torch = hex(p[2]);
+      assertEquals(Float.floatToRawIntBits(torch), Float.floatToRawIntBits(TorchCpuPow.scalarPowf(x, y)),
+          () -> x + " ** " + y + ": torch " + torch + ", ours " + TorchCpuPow.scalarPowf(x, y));
+      if ((float) Math.pow(x, y) != torch) {
+        notCorrectlyRounded++;
+      }
+    }
+    // What makes this test able to fail: the C library's powf is not correctly rounded on a few of these.
+    assertTrue(notCorrectlyRounded > 0, "no pair tells the C library's powf from a correctly rounded one");
   }
 
   @Test
@@ -60,7 +82,7 @@ class TorchCpuPowTest {
   }
 
   @Test
-  void theRemainderBeyondWholeVectorStepsIsCorrectlyRounded() {
+  void theRemainderBeyondWholeVectorStepsTakesTheScalarPath() {
     float[] exponents = new float[TorchCpuPow.VECTOR_LANES + 8];
     for (int i = 0; i < exponents.length; i++) {
       exponents[i] = FreqMath.ladderExponentF(i, 2 * exponents.length);
@@ -68,13 +90,16 @@ class TorchCpuPowTest {
     float[] powers = TorchCpuPow.pow(1e6f, exponents);
     for (int i = 0; i < exponents.length; i++) {
       float expected = i < TorchCpuPow.VECTOR_LANES
-          ? TorchCpuPow.vectorPowf(1e6f, exponents[i]) : (float) Math.pow(1e6f, exponents[i]);
+          ? TorchCpuPow.vectorPowf(1e6f, exponents[i]) : TorchCpuPow.scalarPowf(1e6f, exponents[i]);
       assertEquals(expected, powers[i], 0f, "lane " + i);
     }
   }
 
   @Test
   void specialArgumentsTakeTheCorrectlyRoundedPath() {
+    assertEquals(1f, TorchCpuPow.scalarPowf(12345f, 0f), 0f);
+    assertEquals(Float.POSITIVE_INFINITY, TorchCpuPow.scalarPowf(1e30f, 2.5f), 0f);
+    assertEquals(0f, TorchCpuPow.scalarPowf(1e-30f, 6f), 0f);
     assertEquals(1f, TorchCpuPow.vectorPowf(12345f, 0f), 0f);
     assertEquals(1f, TorchCpuPow.vectorPowf(1f, 0.37f), 0f);
     assertEquals(0f, TorchCpuPow.vectorPowf(0f, 0.5f), 0f);
