@@ -9,8 +9,9 @@
 // build-ptx.sh passes -fmad=false as well. Rounding to the stored dtype repeats the CPU's bit manipulation.
 //
 // Torch mode follows transformers' float32 recipe: fp32 position, fp32 angle, cos/sin of that angle, fp32
-// product with the attention factor. cos/sin are taken in double and rounded to float, so a value differs
-// from the CPU's only where the two double results straddle a float rounding boundary.
+// product with the attention factor, hedged as the CPU's TorchScaledRows does where torch's own cos/sin may
+// round the other way. cos/sin are taken in double and rounded to float, so a value differs from the CPU's
+// only where the two double results straddle a float rounding boundary or the edge of the hedged band.
 
 #define ANCHOR_ROWS 32768
 #define MID_ROWS 1024
@@ -133,6 +134,29 @@ extern "C" __global__ void ropeExact(const double* __restrict__ anchorCos, const
   store(out, layout, part, dtype, half, i, j, cosValue, sinValue);
 }
 
+// TorchScaledRows.scaled: the float cos/sin times the factor, except where the exact value lies within 0.125
+// of a bracket of the midpoint between two floats and the two candidate products are two ulps apart: then the
+// float between them, one ulp from torch's product whichever way its cos/sin rounded.
+__device__ float scaledTorch(double exact, float factor) {
+  float nearest = __double2float_rn(exact);
+  float product = __fmul_rn(nearest, factor);
+  double nearestD = (double) nearest;
+  if (exact == nearestD) {
+    return product;
+  }
+  float other = nextafterf(nearest, exact > nearestD ? __int_as_float(0x7f800000) : __int_as_float(0xff800000));
+  double bracket = fabs(__dadd_rn((double) other, -nearestD));
+  if (!(fabs(__dadd_rn(exact, -nearestD)) >= __dmul_rn(bracket, 0.375))) {
+    return product;
+  }
+  float otherProduct = __fmul_rn(other, factor);
+  int gap = __float_as_int(otherProduct) - __float_as_int(product);
+  if ((product >= 0.0f) != (otherProduct >= 0.0f) || (gap != 2 && gap != -2)) {
+    return product;
+  }
+  return __int_as_float(__float_as_int(product) + gap / 2);
+}
+
 // Rows [fromRow, fromRow + rows) of one table part in torch mode. omega holds the fp32 frequencies as
 // doubles; plain positions are fp32(p), the others fp32(fp32(p + offset) / scale) (ExLlamaV2).
 extern "C" __global__ void ropeTorch(const double* __restrict__ omega, float factor, int plainPositions,
@@ -152,7 +176,7 @@ extern "C" __global__ void ropeTorch(const double* __restrict__ omega, float fac
   double s;
   double c;
   sincos((double) theta, &s, &c);
-  float cosValue = __fmul_rn(__double2float_rn(c), factor);
-  float sinValue = __fmul_rn(__double2float_rn(s), factor);
+  float cosValue = scaledTorch(c, factor);
+  float sinValue = scaledTorch(s, factor);
   store(out, layout, part, dtype, half, i, j, (double) cosValue, (double) sinValue);
 }
