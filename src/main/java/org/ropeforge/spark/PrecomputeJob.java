@@ -188,10 +188,15 @@ public final class PrecomputeJob {
             // content key kept with each, so that the write task does not plan the shared file again to name
             // it). Per model: the forms (layout, dtype) of one (model, length), which share one table computation.
             Map<String, List<PlannedOutput>> units = new java.util.LinkedHashMap<>();
+            // A content key depends on the layers, the length and the form alone, not on the model: computed once
+            // for the targets that share them (their layer lists are one list here), not once per target.
+            Map<List<Object>, String> contentKeys = new HashMap<>();
             for (PlannedOutput member : members) {
               Target t = member.target();
               if (settings.contentAddressed()) {
-                String key = forms.of(t).contentKey(t);
+                String key = contentKeys.computeIfAbsent(
+                    java.util.Arrays.asList(t.layers(), t.contextLength(), t.encoding()),
+                    k -> forms.of(t).contentKey(t));
                 units.computeIfAbsent(key, k -> new ArrayList<>()).add(member.withContentKey(key));
               } else {
                 units.computeIfAbsent(Manifest.key(t.modelId(), t.contextLength()), k -> new ArrayList<>())
