@@ -315,21 +315,22 @@ public final class PrecomputeJob {
     LongAccumulator listed = spark.sparkContext().longAccumulator("ropeforge catalog entries");
     JavaRDD<CatalogReader.ManifestSplit> parts = jsc.parallelize(splits, splits.size());
     // Per id listed more than once: the line of its first usable entry. Usable entries only, as in the listing.
+    // An id's value is the line of its entry, negated once a second entry was met: lines count from 1.
     Map<String, Long> repeated = new HashMap<>(parts
         .flatMapToPair(split -> {
-          List<CatalogReader.Listed> read = CatalogReader.read(split, conf);
+          List<CatalogReader.Listed> read = CatalogReader.read(split, conf, false);
           listed.add(read.size());
-          List<Tuple2<String, Tuple2<Long, Long>>> ids = new ArrayList<>(read.size());
+          List<Tuple2<String, Long>> ids = new ArrayList<>(read.size());
           for (CatalogReader.Listed entry : read) {
             if (entry.entry().usable()) {
-              ids.add(new Tuple2<>(entry.entry().modelId(), new Tuple2<>(entry.line(), 1L)));
+              ids.add(new Tuple2<>(entry.entry().modelId(), entry.line()));
             }
           }
           return ids.iterator();
         })
-        .reduceByKey((a, b) -> new Tuple2<>(Math.min(a._1(), b._1()), a._2() + b._2()))
-        .filter(id -> id._2()._2() > 1)
-        .mapValues(Tuple2::_1)
+        .reduceByKey((a, b) -> -Math.min(Math.abs(a), Math.abs(b)))
+        .filter(id -> id._2() < 0)
+        .mapValues(line -> -line)
         .collectAsMap());
     long models = listed.value();
     org.apache.spark.broadcast.Broadcast<Map<String, Long>> first = jsc.broadcast(repeated);
@@ -410,10 +411,14 @@ public final class PrecomputeJob {
     // Lines are rendered on the executors; the driver takes one sorted partition of short strings at a time.
     // The outcomes come in one partition per write task: merged without a shuffle into about as many partitions as
     // the sort's, so that the sort's map side runs a few tasks rather than one per write task.
-    Iterator<Tuple2<String, String>> sorted = outcomes
-        .coalesce(Math.min(outcomes.getNumPartitions(), Math.max(partitions, jsc.defaultParallelism())))
-        .mapToPair(o -> new Tuple2<>(o.sortKey(), o.status().ordinal() + Manifest.toJson(o)))
-        .sortByKey(true, partitions)
+    JavaRDD<Outcome> merged =
+        outcomes.coalesce(Math.min(outcomes.getNumPartitions(), Math.max(partitions, jsc.defaultParallelism())));
+    // The ranges come from a sample of the sort keys alone, so that each line is rendered once, for the shuffle.
+    ManifestRanges ranges = ManifestRanges.of(merged.map(Outcome::sortKey), partitions, rows);
+    Iterator<Tuple2<String, String>> sorted = merged
+        .mapToPair(o -> new Tuple2<>(new Tuple2<>(o.sortKey(), o.status().ordinal() + Manifest.toJson(o)), true))
+        .repartitionAndSortWithinPartitions(ranges, new ManifestOrder())
+        .keys()
         .toLocalIterator();
     try (AtomicOutput manifest = AtomicOutput.create(conf.fileSystem(path), path)) {
       while (sorted.hasNext()) {
@@ -495,6 +500,71 @@ public final class PrecomputeJob {
     @Override
     public void close() {
       timer.shutdownNow();
+    }
+  }
+
+  /**
+   * Manifest lines by their sort key, then by the line itself (a total order, where two rows of one key could
+   * otherwise come in either order).
+   */
+  static final class ManifestOrder implements java.util.Comparator<Tuple2<String, String>>, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public int compare(Tuple2<String, String> a, Tuple2<String, String> b) {
+      int byKey = a._1().compareTo(b._1());
+      return byKey != 0 ? byKey : a._2().compareTo(b._2());
+    }
+  }
+
+  /** Manifest lines by ranges of their sort keys: partition i holds the keys below bound i and none below i-1. */
+  static final class ManifestRanges extends org.apache.spark.Partitioner {
+    private static final long serialVersionUID = 1L;
+    /** Sort keys sampled per partition of the manifest. */
+    static final int SAMPLES_PER_PARTITION = 100;
+    private final String[] bounds;
+
+    ManifestRanges(String[] bounds) {
+      this.bounds = bounds;
+    }
+
+    /** Ranges of about {@code rows} / {@code partitions} keys each, from a sample of {@code keys}. */
+    static ManifestRanges of(JavaRDD<String> keys, int partitions, long rows) {
+      if (partitions <= 1 || rows <= 0) {
+        return new ManifestRanges(new String[0]);
+      }
+      double fraction = Math.min(1.0, (double) SAMPLES_PER_PARTITION * partitions / rows);
+      List<String> sample = new ArrayList<>(keys.sample(false, fraction, 0L).collect());
+      java.util.Collections.sort(sample);
+      java.util.TreeSet<String> bounds = new java.util.TreeSet<>();
+      for (int i = 1; i < partitions && !sample.isEmpty(); i++) {
+        bounds.add(sample.get((int) ((long) i * sample.size() / partitions)));
+      }
+      return new ManifestRanges(bounds.toArray(new String[0]));
+    }
+
+    @Override
+    public int numPartitions() {
+      return bounds.length + 1;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      @SuppressWarnings("unchecked")
+      String sortKey = ((Tuple2<String, String>) key)._1();
+      int at = java.util.Arrays.binarySearch(bounds, sortKey);
+      // A key equal to bound i goes above it: partition i + 1; one between bounds i-1 and i: partition i.
+      return at >= 0 ? at + 1 : -at - 1;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ManifestRanges other && java.util.Arrays.equals(bounds, other.bounds);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(bounds);
     }
   }
 

@@ -120,6 +120,11 @@ public final class CatalogReader {
    * {@link #list} resolves them. Duplicate ids are left to the caller, which sees every part.
    */
   public static List<Listed> read(ManifestSplit split, HadoopConf conf) throws IOException {
+    return read(split, conf, true);
+  }
+
+  /** As {@link #read(ManifestSplit, HadoopConf)}; {@code resolve} false leaves config locations as written. */
+  public static List<Listed> read(ManifestSplit split, HadoopConf conf, boolean resolve) throws IOException {
     Path manifest = new Path(split.manifest());
     Path folder = manifest.getParent();
     FileSystem fs = rawIfLocal(conf.fileSystem(manifest));
@@ -127,8 +132,8 @@ public final class CatalogReader {
     try (org.apache.hadoop.fs.FSDataInputStream in = fs.open(manifest)) {
       in.seek(split.start());
       CatalogManifest.read(new Bounded(in, split.end() - split.start()), manifest.getName(), split.linesBefore(),
-          (line, entry) -> entries.add(new Listed(line,
-              entry.config() == null ? entry : entry.withConfig(resolve(entry.config(), folder)))));
+          (line, entry) -> entries.add(new Listed(line, entry.config() == null || !resolve ? entry
+              : entry.withConfig(resolve(entry.config(), folder)))));
     }
     return entries;
   }

@@ -111,7 +111,7 @@ public final class Normalizer implements Serializable {
       lengths = !entry.contextLengths().isEmpty() ? entry.contextLengths()
           : !defaultContextLengths.isEmpty() ? defaultContextLengths
           : null;
-      conformance = CONFORMANCE.get(bytes.sha256());
+      conformance = CACHE ? CONFORMANCE.get(bytes.sha256()) : null;
       if (lengths == null || conformance == null) {
         config = RopeResolver.parse(entry.modelId(), bytes);
         conformance = config.conformance();
@@ -137,7 +137,7 @@ public final class Normalizer implements Serializable {
     }
     List<Target> targets = new ArrayList<>(lengths.size());
     for (long length : lengths.stream().distinct().sorted().toList()) {
-      List<LayerRope> known = RESOLVED.get(cacheKey(bytes.sha256(), length));
+      List<LayerRope> known = CACHE ? RESOLVED.get(cacheKey(bytes.sha256(), length)) : null;
       if (known != null) {
         targets.add(new Target(entry.modelId(), length, entry.config(), bytes.sha256(),
             fingerprint(entry.modelId(), bytes.sha256(), length), known, null, conformance.status().label()));
@@ -179,6 +179,13 @@ public final class Normalizer implements Serializable {
    * never taken for another. Refusals are not kept: their messages name the model.
    */
   private static final Map<String, List<LayerRope>> RESOLVED = new ConcurrentHashMap<>();
+
+  /**
+   * Whether {@link #RESOLVED} and {@link #CONFORMANCE} are used: always, but in a measurement of what a catalog of
+   * distinct configs costs (system property {@code ropeforge.resolve-cache=off}, which {@code jobs/scale-catalog
+   * --no-resolve-cache} sets), where every model's config is parsed and resolved.
+   */
+  static final boolean CACHE = !"off".equals(System.getProperty("ropeforge.resolve-cache"));
 
   /** The model type's conformance, by config hash; bounded with {@link #RESOLVED}. */
   private static final Map<String, ModelTypeConformance> CONFORMANCE = new ConcurrentHashMap<>();
