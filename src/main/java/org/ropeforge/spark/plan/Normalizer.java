@@ -286,7 +286,10 @@ public final class Normalizer implements Serializable {
       return readGguf(modelId, fs, path);
     }
     long listed = status.getLen();
-    try (InputStream in = fs.open(path)) {
+    // A buffer fitted to the config: the filesystem's default (Spark sets 64 KiB) allocated for every one of a
+    // million configs of a few KB was most of what a read cost.
+    int buffer = (int) Math.max(512, Math.min(listed + 1, 1 << 16));
+    try (InputStream in = fs.open(path, buffer)) {
       return ConfigBytes.read(in, listed);
     }
   }
