@@ -21,7 +21,6 @@ import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 import org.ropeforge.BuildInfo;
 import org.ropeforge.config.CatalogEntry;
-import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.table.Dtype;
 import org.ropeforge.core.table.Layout;
 import org.ropeforge.io.AtomicOutput;
@@ -168,13 +167,13 @@ public final class PrecomputeJob {
         ? targets.map(t -> new PlannedOutput(t, null))
         : targets.mapToPair(t -> new Tuple2<>(Manifest.key(t), t)).leftOuterJoin(previous).values()
             .map(p -> new PlannedOutput(p._1(), p._1().ok() ? p._2().orElse(null) : null));
-    // One shuffle takes every target to its group: the ok ones by a 16-byte digest of their table spec, the error
-    // rows to buckets of their own. Nothing is persisted before it: the error rows are read back from the same
-    // shuffle's files once the plan is made, so the targets (one per output) are never held as a whole.
     // Without safetensors files a write task only computes each table once for its digests: its batches are bounded
     // by outputs alone, so that a million-model catalog makes a few hundred tasks rather than tens of thousands.
     int maxFiles = options.writesSafetensors() ? Batches.MAX_FILES_PER_TASK : Batches.MAX_OUTPUTS_WITHOUT_FILES;
     long maxBytes = options.writesSafetensors() ? Batches.MAX_BYTES_PER_TASK : Long.MAX_VALUE;
+    // One shuffle takes every target to its group: the ok ones by a 16-byte digest of their table spec, the error
+    // rows to buckets of their own. Nothing is persisted before it: the error rows are read back from the same
+    // shuffle's files once the plan is made, so the targets (one per output) are never held as a whole.
     JavaPairRDD<GroupKey, Iterable<PlannedOutput>> grouped = plannedOutputs
         .mapToPair(p -> new Tuple2<>(GroupKey.of(p.target()), p))
         .groupByKey();
