@@ -43,9 +43,23 @@ public final class CatalogManifest {
    * order, and hands each entry, usable or broken, to {@code sink}. Config locations are left as written.
    */
   public static void read(InputStream in, String name, Consumer<CatalogEntry> sink) throws IOException {
+    read(in, name, 0, (line, entry) -> sink.accept(entry));
+  }
+
+  /** Where an entry was read: the number of its line in the manifest (from 1), and the entry. */
+  @FunctionalInterface
+  public interface LineSink {
+    void accept(long line, CatalogEntry entry);
+  }
+
+  /**
+   * As {@link #read(InputStream, String, Consumer)}, for a part of a manifest that starts a line: {@code in} holds
+   * its lines from line {@code linesBefore} + 1 on, which messages number as in the whole file.
+   */
+  public static void read(InputStream in, String name, long linesBefore, LineSink sink) throws IOException {
     try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       StringBuilder line = new StringBuilder();
-      int number = 0;
+      long number = linesBefore;
       while (true) {
         line.setLength(0);
         boolean tooLong = false;
@@ -63,10 +77,10 @@ public final class CatalogManifest {
         number++;
         String where = name + " line " + number;
         if (tooLong) {
-          sink.accept(CatalogEntry.broken(where, null, "catalog", null,
+          sink.accept(number, CatalogEntry.broken(where, null, "catalog", null,
               "Catalog " + where + " is longer than " + MAX_LINE_CHARS + " characters"));
         } else if (!line.toString().isBlank()) {
-          sink.accept(parseLine(line.toString().strip(), where));
+          sink.accept(number, parseLine(line.toString().strip(), where));
         }
         if (c == -1) {
           return;

@@ -21,7 +21,6 @@ import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 import org.ropeforge.BuildInfo;
 import org.ropeforge.config.CatalogEntry;
-import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.table.Dtype;
 import org.ropeforge.core.table.Layout;
 import org.ropeforge.io.AtomicOutput;
@@ -35,6 +34,7 @@ import org.ropeforge.spark.output.Outcome;
 import org.ropeforge.spark.output.OutputPaths;
 import org.ropeforge.spark.output.RunLease;
 import org.ropeforge.spark.plan.Batches;
+import org.ropeforge.spark.plan.GroupKey;
 import org.ropeforge.spark.plan.Normalizer;
 import org.ropeforge.spark.plan.OutputSettings;
 import org.ropeforge.spark.plan.Problem;
@@ -43,6 +43,7 @@ import org.ropeforge.spark.plan.UnknownModelTypes;
 import org.ropeforge.spark.write.GroupWriter;
 import org.ropeforge.spark.write.ParquetOutputs;
 import org.ropeforge.spark.write.PlannedOutput;
+import org.ropeforge.spark.write.SpecGroups;
 import org.ropeforge.spark.write.TableForms;
 import org.ropeforge.spark.write.TableWriting;
 import org.ropeforge.spark.write.WriteCounters;
@@ -54,6 +55,9 @@ import scala.Tuple2;
  * group, so the Spark UI names what runs, and reports one line to stderr.
  */
 public final class PrecomputeJob {
+  /** Manifest bytes per catalog and normalisation task: about 7,000 entries of 150 bytes. */
+  static final long MANIFEST_BYTES_PER_TASK = 1L << 20;
+
   /** Catalog entries per normalisation task: enough to amortise a task, few enough to spread. */
   static final int ENTRIES_PER_TASK = 200;
 
@@ -133,8 +137,10 @@ public final class PrecomputeJob {
     outFs.delete(new Path(outPath, OutputPaths.COMPLETE_MARKER), false);
 
     label("catalog", "list catalog " + options.catalog());
-    List<CatalogEntry> entries = CatalogReader.list(qualify(conf, options.catalog()).toString(), conf);
-    progress.stage("catalog: %d models listed from %s", entries.size(), options.catalog());
+    Catalog catalog = catalog(conf, qualify(conf, options.catalog()).toString());
+    long models = catalog.models();
+    JavaRDD<CatalogEntry> entries = catalog.entries();
+    progress.stage("catalog: %d models listed from %s", models, options.catalog());
 
     OutputSettings settings = options.settings();
     JavaPairRDD<String, Manifest.Row> previous = previousOutputs(conf, outPath);
@@ -148,72 +154,92 @@ public final class PrecomputeJob {
     LongAccumulator specs = spark.sparkContext().longAccumulator("ropeforge distinct table specs");
     Normalizer normalizer = new Normalizer(conf, settings, options.defaultContextLengths(),
         options.unknownModelTypes() == UnknownModelTypes.REFUSE);
-    int slices = Math.max(jsc.defaultParallelism(), (entries.size() + ENTRIES_PER_TASK - 1) / ENTRIES_PER_TASK);
-    JavaRDD<Target> targets = jsc.parallelize(entries, Math.max(1, Math.min(slices, entries.size())))
+    JavaRDD<Target> targets = entries
         .flatMap(entry -> {
           List<Target> normalized = normalizer.normalize(entry);
           for (Target t : normalized) {
             (t.ok() ? planned : failed).add(1);
           }
           return normalized.iterator();
-        })
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    JavaPairRDD<String, Target> okTargets = targets.filter(Target::ok)
-        .mapToPair(t -> new Tuple2<>(Manifest.key(t), t));
+        });
     // Earlier rows meet their targets on the executors: the driver holds nothing that grows with the models.
     JavaRDD<PlannedOutput> plannedOutputs = previous == null
-        ? okTargets.values().map(t -> new PlannedOutput(t, null))
-        : okTargets.leftOuterJoin(previous).values().map(p -> new PlannedOutput(p._1(), p._2().orElse(null)));
-    JavaRDD<List<PlannedOutput>> batches = plannedOutputs
-        .mapToPair(p -> new Tuple2<List<LayerRope.TableKey>, PlannedOutput>(p.target().tableKey(), p))
-        .groupByKey()
+        ? targets.map(t -> new PlannedOutput(t, null))
+        : targets.mapToPair(t -> new Tuple2<>(Manifest.key(t), t)).leftOuterJoin(previous).values()
+            .map(p -> new PlannedOutput(p._1(), p._1().ok() ? p._2().orElse(null) : null));
+    // Without safetensors files a write task only computes each table once for its digests: its batches are bounded
+    // by outputs alone, so that a million-model catalog makes a few hundred tasks rather than tens of thousands.
+    int maxFiles = options.writesSafetensors() ? Batches.MAX_FILES_PER_TASK : Batches.MAX_OUTPUTS_WITHOUT_FILES;
+    long maxBytes = options.writesSafetensors() ? Batches.MAX_BYTES_PER_TASK : Long.MAX_VALUE;
+    // One shuffle takes every target to its group: the ok ones by a 16-byte digest of their table spec, the error
+    // rows to buckets of their own. Nothing is persisted before it: the error rows are read back from the same
+    // shuffle's files once the plan is made, so the targets (one per output) are never held as a whole.
+    JavaPairRDD<GroupKey, Iterable<PlannedOutput>> grouped = plannedOutputs
+        .mapToPair(p -> new Tuple2<>(GroupKey.of(p.target()), p))
+        .groupByKey();
+    JavaRDD<List<PlannedOutput>> batches = grouped
+        .filter(group -> !group._1().error())
         .flatMap(group -> {
-          specs.add(1);
-          List<PlannedOutput> members = new ArrayList<>();
-          group._2().forEach(members::add);
-          // Units go to one task whole. Content-addressed: the targets of one file, which is written once (the
-          // content key kept with each, so that the write task does not plan the shared file again to name it).
-          // Per model: the forms (layout, dtype) of one (model, length), which share one table computation.
-          Map<String, List<PlannedOutput>> units = new java.util.LinkedHashMap<>();
-          for (PlannedOutput member : members) {
-            Target t = member.target();
-            if (settings.contentAddressed()) {
-              String key = forms.of(t).contentKey(t);
-              units.computeIfAbsent(key, k -> new ArrayList<>()).add(member.withContentKey(key));
-            } else {
-              units.computeIfAbsent(Manifest.key(t.modelId(), t.contextLength()), k -> new ArrayList<>())
-                  .add(member);
-            }
-          }
           List<List<PlannedOutput>> batchesOfUnits = new ArrayList<>();
-          for (List<List<PlannedOutput>> batch : Batches.of(new ArrayList<>(units.values()),
-              unit -> unit.get(0).target(), unit -> settings.contentAddressed() ? 1 : unit.size(),
-              unit -> (settings.contentAddressed() ? unit.subList(0, 1) : unit).stream()
-                  .mapToLong(p -> Batches.tableBytes(p.target(),
-                      settings.tableOptions(forms.encodingOf(p.target())))).sum(),
-              Batches.MAX_FILES_PER_TASK, Batches.MAX_BYTES_PER_TASK)) {
-            batchesOfUnits.add(batch.stream().flatMap(List::stream).toList());
+          for (List<PlannedOutput> members : SpecGroups.exact(group._2())) {
+            specs.add(1);
+            // Units go to one task whole. Content-addressed: the targets of one file, which is written once (the
+            // content key kept with each, so that the write task does not plan the shared file again to name
+            // it). Per model: the forms (layout, dtype) of one (model, length), which share one table computation.
+            Map<String, List<PlannedOutput>> units = new java.util.LinkedHashMap<>();
+            // A content key depends on the layers, the length and the form alone, not on the model: computed once
+            // for the targets that share them (their layer lists are one list here), not once per target.
+            Map<List<Object>, String> contentKeys = new HashMap<>();
+            for (PlannedOutput member : members) {
+              Target t = member.target();
+              if (settings.contentAddressed()) {
+                String key = contentKeys.computeIfAbsent(
+                    java.util.Arrays.asList(t.layers(), t.contextLength(), t.encoding()),
+                    k -> forms.of(t).contentKey(t));
+                units.computeIfAbsent(key, k -> new ArrayList<>()).add(member.withContentKey(key));
+              } else {
+                units.computeIfAbsent(Manifest.key(t.modelId(), t.contextLength()), k -> new ArrayList<>())
+                    .add(member);
+              }
+            }
+            for (List<List<PlannedOutput>> batch : Batches.of(new ArrayList<>(units.values()),
+                unit -> unit.get(0).target(), unit -> settings.contentAddressed() ? 1 : unit.size(),
+                unit -> (settings.contentAddressed() ? unit.subList(0, 1) : unit).stream()
+                    .mapToLong(p -> Batches.tableBytes(p.target(),
+                        settings.tableOptions(forms.encodingOf(p.target())))).sum(),
+                maxFiles, maxBytes)) {
+              batchesOfUnits.add(batch.stream().flatMap(List::stream).toList());
+            }
           }
           return batchesOfUnits.iterator();
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
-    label("normalise", "read, resolve and group " + entries.size() + " model configs by table spec");
+    label("normalise", "read, resolve and group " + models + " model configs by table spec");
     long writeTasks = batches.count();
     long distinct = specs.value();
     long[] counts = {planned.value(), failed.value()};
-    // The error rows are all that later stages need of the targets: kept on their own, the targets (one per
-    // output, the whole catalog) leave the memory before the tables are written.
-    JavaRDD<Outcome> failures = targets.filter(t -> !t.ok()).map(Outcome::failed)
+    // The error rows are all that later stages need of the targets: read back from the plan's shuffle (whose map
+    // side does not run again) and kept on their own.
+    JavaRDD<Outcome> failures = grouped
+        .filter(group -> group._1().error())
+        .flatMap(group -> {
+          List<Outcome> rows = new ArrayList<>();
+          group._2().forEach(p -> rows.add(Outcome.failed(p.target())));
+          return rows.iterator();
+        })
         .persist(StorageLevel.MEMORY_AND_DISK());
     failures.count();
-    targets.unpersist(false);
     progress.stage("normalise: %d models read, %d outputs planned, %d errors, %d distinct table specs",
-        entries.size(), counts[0], counts[1], distinct);
+        models, counts[0], counts[1], distinct);
     label("plan", "number " + writeTasks + " write tasks");
     JavaPairRDD<Long, List<PlannedOutput>> indexed =
         batches.zipWithIndex().mapToPair(b -> new Tuple2<>(b._2(), b._1()));
-    progress.stage("plan: %d write tasks (at most %d files or %s each)", writeTasks, Batches.MAX_FILES_PER_TASK,
-        Progress.bytes(Batches.MAX_BYTES_PER_TASK));
+    if (options.writesSafetensors()) {
+      progress.stage("plan: %d write tasks (at most %d files or %s each)", writeTasks, maxFiles,
+          Progress.bytes(maxBytes));
+    } else {
+      progress.stage("plan: %d write tasks (at most %d outputs each, no files)", writeTasks, maxFiles);
+    }
 
     WriteCounters counters = new WriteCounters(spark.sparkContext());
     label("tables", "compute " + distinct + " distinct tables and write " + counts[0] + " outputs");
@@ -255,17 +281,69 @@ public final class PrecomputeJob {
     // A run that lost its lease may share the root with another: the manifest must come from one run alone.
     held.ensureHeld();
     ManifestSummary summary = writeManifest(conf, outPath, outcomes, counts[0] + counts[1]);
-    writeCompleteMarker(conf, outPath, summary, entries.size());
+    writeCompleteMarker(conf, outPath, summary, models);
     // The manifest lists everything the journal held, this run's fragments and dead runs' alike.
     Journal.delete(outFs, outPath);
     failures.unpersist(false);
     written.unpersist(false);
-    Result result = new Result(entries.size(), summary.rows, summary.ok, summary.skipped, summary.errors,
+    Result result = new Result(models, summary.rows, summary.ok, summary.skipped, summary.errors,
         counters.bytes(), counters.reusedBytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction(),
         counters.tablesComputed());
     progress.stage("manifest: %d rows (%d ok, %d skipped, %d errors) in %s", summary.rows, summary.ok,
         summary.skipped, summary.errors, new Path(outPath, OutputPaths.MANIFEST));
     return result;
+  }
+
+  /** The catalog's entries as a dataset, and how many there are. */
+  private record Catalog(JavaRDD<CatalogEntry> entries, long models) {}
+
+  /**
+   * A manifest is read by the executors, in parts of at most {@link #MANIFEST_BYTES_PER_TASK}: the driver only
+   * finds the line starts that cut it, and collects the ids listed more than once (with the line of each one's
+   * first usable entry), so that the later entries become error rows as {@link CatalogReader#list} makes them.
+   * A folder tree is listed on the driver, which is the listing itself.
+   */
+  private Catalog catalog(HadoopConf conf, String uri) throws IOException {
+    List<CatalogReader.ManifestSplit> splits =
+        CatalogReader.manifestSplits(uri, conf, jsc.defaultParallelism(), MANIFEST_BYTES_PER_TASK);
+    if (splits == null) {
+      List<CatalogEntry> listed = CatalogReader.list(uri, conf);
+      int slices = Math.max(jsc.defaultParallelism(), (listed.size() + ENTRIES_PER_TASK - 1) / ENTRIES_PER_TASK);
+      return new Catalog(jsc.parallelize(listed, Math.max(1, Math.min(slices, listed.size()))), listed.size());
+    }
+    LongAccumulator listed = spark.sparkContext().longAccumulator("ropeforge catalog entries");
+    JavaRDD<CatalogReader.ManifestSplit> parts = jsc.parallelize(splits, splits.size());
+    // Per id listed more than once: the line of its first usable entry. Usable entries only, as in the listing.
+    // An id's value is the line of its entry, negated once a second entry was met: lines count from 1.
+    Map<String, Long> repeated = new HashMap<>(parts
+        .flatMapToPair(split -> {
+          List<CatalogReader.Listed> read = CatalogReader.read(split, conf, false);
+          listed.add(read.size());
+          List<Tuple2<String, Long>> ids = new ArrayList<>(read.size());
+          for (CatalogReader.Listed entry : read) {
+            if (entry.entry().usable()) {
+              ids.add(new Tuple2<>(entry.entry().modelId(), entry.line()));
+            }
+          }
+          return ids.iterator();
+        })
+        .reduceByKey((a, b) -> -Math.min(Math.abs(a), Math.abs(b)))
+        .filter(id -> id._2() < 0)
+        .mapValues(line -> -line)
+        .collectAsMap());
+    long models = listed.value();
+    org.apache.spark.broadcast.Broadcast<Map<String, Long>> first = jsc.broadcast(repeated);
+    JavaRDD<CatalogEntry> entries = parts.flatMap(split -> {
+      Map<String, Long> firstLines = first.value();
+      List<CatalogReader.Listed> read = CatalogReader.read(split, conf);
+      List<CatalogEntry> result = new ArrayList<>(read.size());
+      for (CatalogReader.Listed entry : read) {
+        Long line = entry.entry().usable() ? firstLines.get(entry.entry().modelId()) : null;
+        result.add(line == null || line == entry.line() ? entry.entry() : CatalogReader.duplicate(entry.entry()));
+      }
+      return result.iterator();
+    });
+    return new Catalog(entries, models);
   }
 
   private void label(String group, String description) {
@@ -320,8 +398,12 @@ public final class PrecomputeJob {
     long errors;
   }
 
-  /** Manifest lines per sorted partition: bounded, so that the driver streams a manifest of any length. */
-  static final int MANIFEST_LINES_PER_PARTITION = 50_000;
+  /**
+   * Manifest lines per sorted partition: bounded, so that the driver streams a manifest of any length. Each
+   * partition reaches the driver whole (about 5 MB of lines here), next to the outcomes the job keeps: at 50,000
+   * lines a 1 GiB local-mode heap ran full GCs in this stage.
+   */
+  static final int MANIFEST_LINES_PER_PARTITION = 10_000;
 
   private ManifestSummary writeManifest(HadoopConf conf, Path out, JavaRDD<Outcome> outcomes, long rows)
       throws IOException {
@@ -330,9 +412,16 @@ public final class PrecomputeJob {
     int partitions = (int) Math.max(jsc.defaultParallelism(),
         Math.min(100_000, (rows + MANIFEST_LINES_PER_PARTITION - 1) / MANIFEST_LINES_PER_PARTITION));
     // Lines are rendered on the executors; the driver takes one sorted partition of short strings at a time.
-    Iterator<Tuple2<String, String>> sorted = outcomes
-        .mapToPair(o -> new Tuple2<>(o.sortKey(), o.status().ordinal() + Manifest.toJson(o)))
-        .sortByKey(true, partitions)
+    // The outcomes come in one partition per write task: merged without a shuffle into about as many partitions as
+    // the sort's, so that the sort's map side runs a few tasks rather than one per write task.
+    JavaRDD<Outcome> merged =
+        outcomes.coalesce(Math.min(outcomes.getNumPartitions(), Math.max(partitions, jsc.defaultParallelism())));
+    // The ranges come from a sample of the sort keys alone, so that each line is rendered once, for the shuffle.
+    ManifestRanges ranges = ManifestRanges.of(merged.map(Outcome::sortKey), partitions, rows);
+    Iterator<Tuple2<String, String>> sorted = merged
+        .mapToPair(o -> new Tuple2<>(new Tuple2<>(o.sortKey(), o.status().ordinal() + Manifest.toJson(o)), true))
+        .repartitionAndSortWithinPartitions(ranges, new ManifestOrder())
+        .keys()
         .toLocalIterator();
     try (AtomicOutput manifest = AtomicOutput.create(conf.fileSystem(path), path)) {
       while (sorted.hasNext()) {
@@ -431,6 +520,71 @@ public final class PrecomputeJob {
 
   /** How long the end of a run waits for a lease renewal in flight. */
   private static final long RENEWAL_GRACE_SECONDS = 30;
+
+  /**
+   * Manifest lines by their sort key, then by the line itself (a total order, where two rows of one key could
+   * otherwise come in either order).
+   */
+  static final class ManifestOrder implements java.util.Comparator<Tuple2<String, String>>, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public int compare(Tuple2<String, String> a, Tuple2<String, String> b) {
+      int byKey = a._1().compareTo(b._1());
+      return byKey != 0 ? byKey : a._2().compareTo(b._2());
+    }
+  }
+
+  /** Manifest lines by ranges of their sort keys: partition i holds the keys below bound i and none below i-1. */
+  static final class ManifestRanges extends org.apache.spark.Partitioner {
+    private static final long serialVersionUID = 1L;
+    /** Sort keys sampled per partition of the manifest. */
+    static final int SAMPLES_PER_PARTITION = 100;
+    private final String[] bounds;
+
+    ManifestRanges(String[] bounds) {
+      this.bounds = bounds;
+    }
+
+    /** Ranges of about {@code rows} / {@code partitions} keys each, from a sample of {@code keys}. */
+    static ManifestRanges of(JavaRDD<String> keys, int partitions, long rows) {
+      if (partitions <= 1 || rows <= 0) {
+        return new ManifestRanges(new String[0]);
+      }
+      double fraction = Math.min(1.0, (double) SAMPLES_PER_PARTITION * partitions / rows);
+      List<String> sample = new ArrayList<>(keys.sample(false, fraction, 0L).collect());
+      java.util.Collections.sort(sample);
+      java.util.TreeSet<String> bounds = new java.util.TreeSet<>();
+      for (int i = 1; i < partitions && !sample.isEmpty(); i++) {
+        bounds.add(sample.get((int) ((long) i * sample.size() / partitions)));
+      }
+      return new ManifestRanges(bounds.toArray(new String[0]));
+    }
+
+    @Override
+    public int numPartitions() {
+      return bounds.length + 1;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      @SuppressWarnings("unchecked")
+      String sortKey = ((Tuple2<String, String>) key)._1();
+      int at = java.util.Arrays.binarySearch(bounds, sortKey);
+      // A key equal to bound i goes above it: partition i + 1; one between bounds i-1 and i: partition i.
+      return at >= 0 ? at + 1 : -at - 1;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ManifestRanges other && java.util.Arrays.equals(bounds, other.bounds);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(bounds);
+    }
+  }
 
   /** One write task per batch: batches are sized alike, and Spark hands them to whichever core is free. */
   static final class IndexPartitioner extends org.apache.spark.Partitioner {

@@ -2,6 +2,7 @@ package org.ropeforge.spark.catalog;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.Serializable;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -49,6 +50,157 @@ public final class CatalogReader {
     List<CatalogEntry> entries =
         status.isDirectory() ? listTree(fs, qualified) : readManifest(fs, qualified);
     return dropDuplicates(entries);
+  }
+
+  /**
+   * A part of a manifest read by one task: the bytes [{@code start}, {@code end}) of {@code manifest}, which
+   * start a line, and the number of lines before them, so that its lines are numbered as in the whole file.
+   */
+  public record ManifestSplit(String manifest, long start, long end, long linesBefore) implements Serializable {
+    private static final long serialVersionUID = 1L;
+  }
+
+  /** An entry of a manifest and the number of its line, by which a model listed twice keeps its first entry. */
+  public record Listed(long line, CatalogEntry entry) implements Serializable {
+    private static final long serialVersionUID = 1L;
+  }
+
+  /**
+   * Where {@code catalog} is a manifest, its lines cut into about {@code minSplits} parts, more where a part would
+   * exceed {@code maxBytesPerSplit}, for executors to read ({@link #read(ManifestSplit, HadoopConf)}); null where
+   * it is a folder tree, which {@link #list} lists. The driver reads the manifest once to find the line starts
+   * and keeps only the parts; entries are neither parsed nor kept here.
+   */
+  public static List<ManifestSplit> manifestSplits(String catalog, HadoopConf conf, int minSplits,
+      long maxBytesPerSplit) throws IOException {
+    Path root = new Path(catalog);
+    FileSystem fs = conf.fileSystem(root);
+    FileStatus status;
+    try {
+      status = fs.getFileStatus(root);
+    } catch (java.io.FileNotFoundException e) {
+      throw new IllegalArgumentException("Catalog " + catalog + " does not exist", e);
+    }
+    if (status.isDirectory()) {
+      return null;
+    }
+    String manifest = status.getPath().toString();
+    long size = status.getLen();
+    long perSplit = Math.max(1, Math.min(maxBytesPerSplit, (size + minSplits - 1) / Math.max(1, minSplits)));
+    List<ManifestSplit> splits = new ArrayList<>();
+    byte[] buffer = new byte[1 << 16];
+    long position = 0;
+    long start = 0;
+    long lines = 0;
+    long linesAtStart = 0;
+    try (InputStream in = rawIfLocal(fs).open(status.getPath())) {
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        for (int i = 0; i < n; i++) {
+          if (buffer[i] == '\n') {
+            lines++;
+            long next = position + i + 1;
+            if (next - start >= perSplit) {
+              splits.add(new ManifestSplit(manifest, start, next, linesAtStart));
+              start = next;
+              linesAtStart = lines;
+            }
+          }
+        }
+        position += n;
+      }
+    }
+    if (position > start || splits.isEmpty()) {
+      splits.add(new ManifestSplit(manifest, start, position, linesAtStart));
+    }
+    return splits;
+  }
+
+  /**
+   * The entries of one part of a manifest with the numbers of their lines, config locations resolved as
+   * {@link #list} resolves them. Duplicate ids are left to the caller, which sees every part.
+   */
+  public static List<Listed> read(ManifestSplit split, HadoopConf conf) throws IOException {
+    return read(split, conf, true);
+  }
+
+  /** As {@link #read(ManifestSplit, HadoopConf)}; {@code resolve} false leaves config locations as written. */
+  public static List<Listed> read(ManifestSplit split, HadoopConf conf, boolean resolve) throws IOException {
+    Path manifest = new Path(split.manifest());
+    Path folder = manifest.getParent();
+    FileSystem fs = rawIfLocal(conf.fileSystem(manifest));
+    List<Listed> entries = new ArrayList<>();
+    try (org.apache.hadoop.fs.FSDataInputStream in = fs.open(manifest)) {
+      in.seek(split.start());
+      CatalogManifest.read(new Bounded(in, split.end() - split.start()), manifest.getName(), split.linesBefore(),
+          (line, entry) -> entries.add(new Listed(line, entry.config() == null || !resolve ? entry
+              : entry.withConfig(resolve(entry.config(), folder)))));
+    }
+    return entries;
+  }
+
+  /**
+   * The error entry of a later entry of a model the catalog lists more than once: the ignored config is the
+   * error's value, so that its error row names it.
+   */
+  public static CatalogEntry duplicate(CatalogEntry entry) {
+    return CatalogEntry.broken(entry.modelId(), entry.config(), "catalog", entry.config(),
+        "Catalog lists model '" + entry.modelId() + "' more than once; " + entry.config() + " ignored");
+  }
+
+  /** The local filesystem without its checksum files: a manifest is read once, in parts, and parsed line by line. */
+  private static FileSystem rawIfLocal(FileSystem fs) {
+    return fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
+  }
+
+  /** The first {@code limit} bytes of a stream. */
+  private static final class Bounded extends java.io.FilterInputStream {
+    private long left;
+
+    Bounded(InputStream in, long limit) {
+      super(in);
+      this.left = limit;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int b = super.read();
+      if (b >= 0) {
+        left--;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int n = super.read(b, off, (int) Math.min(len, left));
+      if (n > 0) {
+        left -= n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = super.skip(Math.min(n, left));
+      left -= skipped;
+      return skipped;
+    }
+
+    @Override
+    public int available() throws IOException {
+      return (int) Math.min(super.available(), left);
+    }
+
+    @Override
+    public boolean markSupported() {
+      return false;
+    }
   }
 
   private static List<CatalogEntry> listTree(FileSystem fs, Path root) throws IOException {
@@ -156,9 +308,7 @@ public final class CatalogReader {
     List<CatalogEntry> result = new ArrayList<>(sorted.size());
     for (CatalogEntry entry : sorted) {
       if (entry.usable() && !seen.add(entry.modelId())) {
-        // The ignored config is the error's value, so that its error row names it.
-        result.add(CatalogEntry.broken(entry.modelId(), entry.config(), "catalog", entry.config(),
-            "Catalog lists model '" + entry.modelId() + "' more than once; " + entry.config() + " ignored"));
+        result.add(duplicate(entry));
       } else {
         result.add(entry);
       }

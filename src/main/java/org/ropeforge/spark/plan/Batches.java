@@ -17,6 +17,12 @@ public final class Batches {
   /** A write task streams to at most this many files at once; S3A buffers one block per open file. */
   public static final int MAX_FILES_PER_TASK = 64;
 
+  /**
+   * Without safetensors files (the params dataset alone) a write task computes each table once for its digests
+   * and writes no file: it takes at most this many outputs, a bound on its list of outcomes and journal fragment.
+   */
+  public static final int MAX_OUTPUTS_WITHOUT_FILES = 10_000;
+
   /** A write task writes about this many bytes at most, so that big groups spread over the executors. */
   public static final long MAX_BYTES_PER_TASK = 1L << 30;
 

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.ropeforge.BuildInfo;
 import org.ropeforge.config.CatalogEntry;
@@ -110,7 +111,7 @@ public final class Normalizer implements Serializable {
       lengths = !entry.contextLengths().isEmpty() ? entry.contextLengths()
           : !defaultContextLengths.isEmpty() ? defaultContextLengths
           : null;
-      conformance = CONFORMANCE.get(bytes.sha256());
+      conformance = CACHE ? CONFORMANCE.get(bytes.sha256()) : null;
       if (lengths == null || conformance == null) {
         config = RopeResolver.parse(entry.modelId(), bytes);
         conformance = config.conformance();
@@ -136,7 +137,7 @@ public final class Normalizer implements Serializable {
     }
     List<Target> targets = new ArrayList<>(lengths.size());
     for (long length : lengths.stream().distinct().sorted().toList()) {
-      List<LayerRope> known = RESOLVED.get(cacheKey(bytes.sha256(), length));
+      List<LayerRope> known = CACHE ? RESOLVED.get(cacheKey(bytes.sha256(), length)) : null;
       if (known != null) {
         targets.add(new Target(entry.modelId(), length, entry.config(), bytes.sha256(),
             fingerprint(entry.modelId(), bytes.sha256(), length), known, null, conformance.status().label()));
@@ -178,6 +179,13 @@ public final class Normalizer implements Serializable {
    * never taken for another. Refusals are not kept: their messages name the model.
    */
   private static final Map<String, List<LayerRope>> RESOLVED = new ConcurrentHashMap<>();
+
+  /**
+   * Whether {@link #RESOLVED} and {@link #CONFORMANCE} are used: always, but in a measurement of what a catalog of
+   * distinct configs costs (system property {@code ropeforge.resolve-cache=off}, which {@code jobs/scale-catalog
+   * --no-resolve-cache} sets), where every model's config is parsed and resolved.
+   */
+  static final boolean CACHE = !"off".equals(System.getProperty("ropeforge.resolve-cache"));
 
   /** The model type's conformance, by config hash; bounded with {@link #RESOLVED}. */
   private static final Map<String, ModelTypeConformance> CONFORMANCE = new ConcurrentHashMap<>();
@@ -259,6 +267,11 @@ public final class Normalizer implements Serializable {
   private ConfigBytes read(String modelId, String uri) throws IOException {
     Path path = new Path(uri);
     FileSystem fs = conf.fileSystem(path);
+    if (fs instanceof LocalFileSystem local) {
+      // The checksummed local filesystem looks for a .crc file beside every file it opens and wraps the stream
+      // in a checker; a config is read once and hashed, so its raw filesystem reads the same bytes for less.
+      fs = local.getRawFileSystem();
+    }
     org.apache.hadoop.fs.FileStatus status = fs.getFileStatus(path);
     if (status.isDirectory()) {
       java.util.List<String> names = new java.util.ArrayList<>();
@@ -273,7 +286,10 @@ public final class Normalizer implements Serializable {
       return readGguf(modelId, fs, path);
     }
     long listed = status.getLen();
-    try (InputStream in = fs.open(path)) {
+    // A buffer fitted to the config: the filesystem's default (Spark sets 64 KiB) allocated for every one of a
+    // million configs of a few KB was most of what a read cost.
+    int buffer = (int) Math.max(512, Math.min(listed + 1, 1 << 16));
+    try (InputStream in = fs.open(path, buffer)) {
       return ConfigBytes.read(in, listed);
     }
   }

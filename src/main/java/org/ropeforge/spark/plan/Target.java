@@ -61,6 +61,15 @@ public record Target(
         modelTypeConformance, form);
   }
 
+  /** The same target with {@code same} as its layers: an equal list, shared with other targets. */
+  public Target withLayers(List<LayerRope> same) {
+    if (!same.equals(layers)) {
+      throw new IllegalArgumentException("withLayers takes an equal list of layers, shared with other targets");
+    }
+    return new Target(modelId, contextLength, configUri, configSha256, inputSha256, same, error,
+        modelTypeConformance, encoding);
+  }
+
   /** The name of this output's form in paths and keys, or null in a run of one. */
   public String encodingName() {
     return encoding == null ? null : encoding.name();

@@ -93,12 +93,57 @@ class CatalogTest {
   }
 
   @Test
+  void aManifestReadInPartsGivesEveryEntryOnceWithItsLineNumber() throws IOException {
+    file("m/configs/a.json", "{}");
+    file("m/catalog.jsonl", String.join("\n",
+        "{\"model_id\": \"org/a\", \"config\": \"configs/a.json\", \"context_lengths\": [4096]}",
+        "",
+        "not json",
+        "{\"model_id\": \"" + "x".repeat(CatalogManifest.MAX_LINE_CHARS + 1) + "\"}",
+        "  ",
+        "{\"model_id\": \"org/\u00e9\", \"config\": \"configs/a.json\"}",
+        "{\"model_id\": \"org/a\", \"config\": \"configs/again.json\"}") + "\n\n");
+    String manifest = dir.resolve("m/catalog.jsonl").toString();
+    long size = Files.size(dir.resolve("m/catalog.jsonl"));
+
+    List<CatalogReader.ManifestSplit> whole = CatalogReader.manifestSplits(manifest, conf, 1, Long.MAX_VALUE);
+    assertEquals(1, whole.size());
+    List<CatalogReader.Listed> expected = CatalogReader.read(whole.get(0), conf);
+    assertEquals(List.of(1L, 3L, 4L, 6L, 7L), expected.stream().map(CatalogReader.Listed::line).toList());
+    assertEquals("Catalog catalog.jsonl line 4 is longer than 65536 characters",
+        expected.get(2).entry().defect().message());
+    assertEquals("file:" + dir.resolve("m/configs/again.json"), expected.get(4).entry().config());
+    for (long bytes : new long[] {1, 2, 50, 100, CatalogManifest.MAX_LINE_CHARS, size - 1, size}) {
+      List<CatalogReader.ManifestSplit> splits = CatalogReader.manifestSplits(manifest, conf, 1, bytes);
+      List<CatalogReader.Listed> read = new java.util.ArrayList<>();
+      long end = 0;
+      for (CatalogReader.ManifestSplit split : splits) {
+        assertEquals(end, split.start());
+        end = split.end();
+        read.addAll(CatalogReader.read(split, conf));
+      }
+      assertEquals(size, end);
+      assertEquals(expected, read, "parts of " + bytes + " bytes");
+    }
+    assertEquals(2, CatalogReader.manifestSplits(manifest, conf, 2, Long.MAX_VALUE).size());
+  }
+
+  @Test
+  void aFolderTreeHasNoManifestParts() throws IOException {
+    file("tree/org/a/config.json", "{}");
+
+    assertEquals(null, CatalogReader.manifestSplits(dir.resolve("tree").toString(), conf, 2, 1 << 20));
+  }
+
+  @Test
   void aMissingCatalogIsAnErrorNamingIt() {
     String missing = dir.resolve("nothing-here").toString();
 
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> CatalogReader.list(missing, conf));
 
+    assertEquals("Catalog " + missing + " does not exist", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> CatalogReader.manifestSplits(missing, conf, 2, 1 << 20));
     assertEquals("Catalog " + missing + " does not exist", e.getMessage());
   }
 }
