@@ -40,16 +40,20 @@ public final class CatalogReader {
   public static List<CatalogEntry> list(String catalog, HadoopConf conf) throws IOException {
     Path root = new Path(catalog);
     FileSystem fs = conf.fileSystem(root);
-    FileStatus status;
-    try {
-      status = fs.getFileStatus(root);
-    } catch (java.io.FileNotFoundException e) {
-      throw new IllegalArgumentException("Catalog " + catalog + " does not exist", e);
-    }
+    FileStatus status = catalogStatus(fs, root, catalog);
     Path qualified = status.getPath();
     List<CatalogEntry> entries =
         status.isDirectory() ? listTree(fs, qualified) : readManifest(fs, qualified);
     return dropDuplicates(entries);
+  }
+
+  /** The catalog's file or folder, or an error naming the catalog as given when there is none. */
+  private static FileStatus catalogStatus(FileSystem fs, Path root, String catalog) throws IOException {
+    try {
+      return fs.getFileStatus(root);
+    } catch (java.io.FileNotFoundException e) {
+      throw new IllegalArgumentException("Catalog " + catalog + " does not exist", e);
+    }
   }
 
   /**
@@ -75,12 +79,7 @@ public final class CatalogReader {
       long maxBytesPerSplit) throws IOException {
     Path root = new Path(catalog);
     FileSystem fs = conf.fileSystem(root);
-    FileStatus status;
-    try {
-      status = fs.getFileStatus(root);
-    } catch (java.io.FileNotFoundException e) {
-      throw new IllegalArgumentException("Catalog " + catalog + " does not exist", e);
-    }
+    FileStatus status = catalogStatus(fs, root, catalog);
     if (status.isDirectory()) {
       return null;
     }
