@@ -92,7 +92,7 @@ public final class CatalogReader {
     long start = 0;
     long lines = 0;
     long linesAtStart = 0;
-    try (InputStream in = rawIfLocal(fs).open(status.getPath())) {
+    try (InputStream in = fs.open(status.getPath())) {
       for (int n; (n = in.read(buffer)) > 0; ) {
         for (int i = 0; i < n; i++) {
           if (buffer[i] == '\n') {
@@ -126,7 +126,7 @@ public final class CatalogReader {
   public static List<Listed> read(ManifestSplit split, HadoopConf conf, boolean resolve) throws IOException {
     Path manifest = new Path(split.manifest());
     Path folder = manifest.getParent();
-    FileSystem fs = rawIfLocal(conf.fileSystem(manifest));
+    FileSystem fs = conf.fileSystem(manifest);
     List<Listed> entries = new ArrayList<>();
     try (org.apache.hadoop.fs.FSDataInputStream in = fs.open(manifest)) {
       in.seek(split.start());
@@ -144,11 +144,6 @@ public final class CatalogReader {
   public static CatalogEntry duplicate(CatalogEntry entry) {
     return CatalogEntry.broken(entry.modelId(), entry.config(), "catalog", entry.config(),
         "Catalog lists model '" + entry.modelId() + "' more than once; " + entry.config() + " ignored");
-  }
-
-  /** The local filesystem without its checksum files: a manifest is read once, in parts, and parsed line by line. */
-  private static FileSystem rawIfLocal(FileSystem fs) {
-    return fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
   }
 
   /** The first {@code limit} bytes of a stream. */

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.ropeforge.BuildInfo;
 import org.ropeforge.config.CatalogEntry;
@@ -267,11 +266,6 @@ public final class Normalizer implements Serializable {
   private ConfigBytes read(String modelId, String uri) throws IOException {
     Path path = new Path(uri);
     FileSystem fs = conf.fileSystem(path);
-    if (fs instanceof LocalFileSystem local) {
-      // The checksummed local filesystem looks for a .crc file beside every file it opens and wraps the stream
-      // in a checker; a config is read once and hashed, so its raw filesystem reads the same bytes for less.
-      fs = local.getRawFileSystem();
-    }
     org.apache.hadoop.fs.FileStatus status = fs.getFileStatus(path);
     if (status.isDirectory()) {
       java.util.List<String> names = new java.util.ArrayList<>();
