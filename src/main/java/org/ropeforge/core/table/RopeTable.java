@@ -560,16 +560,18 @@ public final class RopeTable {
       DoubleVector st = bs.fma(sc, bc.mul(ss));
       if (cosOut != null) {
         DoubleVector c = ct.fma(cosDelta, st.mul(sinDelta).neg());
-        ((FloatVector) c.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(factor).intoArray(cosOut, at);
         if (cosExactOut != null) {
           c.intoArray(cosExactOut, at);
+        } else {
+          ((FloatVector) c.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(factor).intoArray(cosOut, at);
         }
       }
       if (sinOut != null) {
         DoubleVector s = st.fma(cosDelta, ct.mul(sinDelta));
-        ((FloatVector) s.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(factor).intoArray(sinOut, at);
         if (sinExactOut != null) {
           s.intoArray(sinExactOut, at);
+        } else {
+          ((FloatVector) s.convertShape(VectorOperators.D2F, FLOATS, 0)).mul(factor).intoArray(sinOut, at);
         }
       }
     }
