@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,6 +47,7 @@ import org.ropeforge.spark.write.PlannedOutput;
 import org.ropeforge.spark.write.SpecGroups;
 import org.ropeforge.spark.write.TableForms;
 import org.ropeforge.spark.write.TableWriting;
+import org.ropeforge.spark.write.WriteBatches;
 import org.ropeforge.spark.write.WriteCounters;
 import org.ropeforge.spark.write.WriteHooks;
 import scala.Tuple2;
@@ -103,6 +105,7 @@ public final class PrecomputeJob {
 
   public Result run() throws IOException {
     // Before any stage runs, so that a configuration Spark cannot schedule fails at once.
+    long driverPlanMaxModels = driverPlanMaxModels();
     ResourceProfile gpuProfile = GpuScheduling.tableProfile(spark.sparkContext().getConf(), gpu);
     String gpuLine = GpuScheduling.describe(spark.sparkContext().getConf(), gpu, gpuProfile);
     if (gpuLine != null) {
@@ -119,7 +122,7 @@ public final class PrecomputeJob {
         progress.stage("lease: removed what dead runs left: %d temporary files (%s), %d committer folders, %d open"
             + " uploads", removed.files(), Progress.bytes(removed.bytes()), removed.folders(), removed.uploads());
       }
-      return run(conf, outPath, outFs, held, gpuProfile);
+      return run(conf, outPath, outFs, held, gpuProfile, driverPlanMaxModels);
     }
   }
 
@@ -131,8 +134,8 @@ public final class PrecomputeJob {
     }
   }
 
-  private Result run(HadoopConf conf, Path outPath, FileSystem outFs, RunLease held, ResourceProfile gpuProfile)
-      throws IOException {
+  private Result run(HadoopConf conf, Path outPath, FileSystem outFs, RunLease held, ResourceProfile gpuProfile,
+      long driverPlanMaxModels) throws IOException {
     String out = outPath.toString();
     outFs.delete(new Path(outPath, OutputPaths.COMPLETE_MARKER), false);
 
@@ -151,7 +154,6 @@ public final class PrecomputeJob {
     // Counted while the plan is built, so that normalising, grouping and batching take one Spark job.
     LongAccumulator planned = spark.sparkContext().longAccumulator("ropeforge outputs planned");
     LongAccumulator failed = spark.sparkContext().longAccumulator("ropeforge error rows");
-    LongAccumulator specs = spark.sparkContext().longAccumulator("ropeforge distinct table specs");
     Normalizer normalizer = new Normalizer(conf, settings, options.defaultContextLengths(),
         options.unknownModelTypes() == UnknownModelTypes.REFUSE);
     JavaRDD<Target> targets = entries
@@ -171,94 +173,54 @@ public final class PrecomputeJob {
     // by outputs alone, so that a million-model catalog makes a few hundred tasks rather than tens of thousands.
     int maxFiles = options.writesSafetensors() ? Batches.MAX_FILES_PER_TASK : Batches.MAX_OUTPUTS_WITHOUT_FILES;
     long maxBytes = options.writesSafetensors() ? Batches.MAX_BYTES_PER_TASK : Long.MAX_VALUE;
-    // One shuffle takes every target to its group: the ok ones by a 16-byte digest of their table spec, the error
-    // rows to buckets of their own. Nothing is persisted before it: the error rows are read back from the same
-    // shuffle's files once the plan is made, so the targets (one per output) are never held as a whole.
-    JavaPairRDD<GroupKey, Iterable<PlannedOutput>> grouped = plannedOutputs
-        .mapToPair(p -> new Tuple2<>(GroupKey.of(p.target()), p))
-        .groupByKey();
-    JavaRDD<List<PlannedOutput>> batches = grouped
-        .filter(group -> !group._1().error())
-        .flatMap(group -> {
-          List<List<PlannedOutput>> batchesOfUnits = new ArrayList<>();
-          for (List<PlannedOutput> members : SpecGroups.exact(group._2())) {
-            specs.add(1);
-            // Units go to one task whole. Content-addressed: the targets of one file, which is written once (the
-            // content key kept with each, so that the write task does not plan the shared file again to name
-            // it). Per model: the forms (layout, dtype) of one (model, length), which share one table computation.
-            Map<String, List<PlannedOutput>> units = new java.util.LinkedHashMap<>();
-            // A content key depends on the layers, the length and the form alone, not on the model: computed once
-            // for the targets that share them (their layer lists are one list here), not once per target.
-            Map<List<Object>, String> contentKeys = new HashMap<>();
-            for (PlannedOutput member : members) {
-              Target t = member.target();
-              if (settings.contentAddressed()) {
-                String key = contentKeys.computeIfAbsent(
-                    java.util.Arrays.asList(t.layers(), t.contextLength(), t.encoding()),
-                    k -> forms.of(t).contentKey(t));
-                units.computeIfAbsent(key, k -> new ArrayList<>()).add(member.withContentKey(key));
-              } else {
-                units.computeIfAbsent(Manifest.key(t.modelId(), t.contextLength()), k -> new ArrayList<>())
-                    .add(member);
-              }
-            }
-            for (List<List<PlannedOutput>> batch : Batches.of(new ArrayList<>(units.values()),
-                unit -> unit.get(0).target(), unit -> settings.contentAddressed() ? 1 : unit.size(),
-                unit -> (settings.contentAddressed() ? unit.subList(0, 1) : unit).stream()
-                    .mapToLong(p -> Batches.tableBytes(p.target(),
-                        settings.tableOptions(forms.encodingOf(p.target())))).sum(),
-                maxFiles, maxBytes)) {
-              batchesOfUnits.add(batch.stream().flatMap(List::stream).toList());
-            }
-          }
-          return batchesOfUnits.iterator();
-        })
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    WriteBatches batcher = new WriteBatches(settings, forms, maxFiles, maxBytes);
+    boolean onDriver = models <= driverPlanMaxModels;
     label("normalise", "read, resolve and group " + models + " model configs by table spec");
-    long writeTasks = batches.count();
-    long distinct = specs.value();
+    Plan plan = onDriver ? planOnDriver(plannedOutputs, batcher) : planOnExecutors(plannedOutputs, batcher);
+    long writeTasks = plan.writeTasks();
+    long distinct = plan.distinctSpecs();
     long[] counts = {planned.value(), failed.value()};
-    // The error rows are all that later stages need of the targets: read back from the plan's shuffle (whose map
-    // side does not run again) and kept on their own.
-    JavaRDD<Outcome> failures = grouped
-        .filter(group -> group._1().error())
-        .flatMap(group -> {
-          List<Outcome> rows = new ArrayList<>();
-          group._2().forEach(p -> rows.add(Outcome.failed(p.target())));
-          return rows.iterator();
-        })
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    failures.count();
     progress.stage("normalise: %d models read, %d outputs planned, %d errors, %d distinct table specs",
         models, counts[0], counts[1], distinct);
-    label("plan", "number " + writeTasks + " write tasks");
-    JavaPairRDD<Long, List<PlannedOutput>> indexed =
-        batches.zipWithIndex().mapToPair(b -> new Tuple2<>(b._2(), b._1()));
     if (options.writesSafetensors()) {
-      progress.stage("plan: %d write tasks (at most %d files or %s each)", writeTasks, maxFiles,
-          Progress.bytes(maxBytes));
+      progress.stage("plan: %d write tasks (at most %d files or %s each%s)", writeTasks, maxFiles,
+          Progress.bytes(maxBytes), onDriver ? ", planned on the driver" : "");
     } else {
-      progress.stage("plan: %d write tasks (at most %d outputs each, no files)", writeTasks, maxFiles);
+      progress.stage("plan: %d write tasks (at most %d outputs each, no files%s)", writeTasks, maxFiles,
+          onDriver ? ", planned on the driver" : "");
     }
 
     WriteCounters counters = new WriteCounters(spark.sparkContext());
     label("tables", "compute " + distinct + " distinct tables and write " + counts[0] + " outputs");
-    int writePartitions = (int) Math.max(1, Math.min(writeTasks, Integer.MAX_VALUE));
-    JavaRDD<Outcome> written = indexed
-        .partitionBy(new IndexPartitioner(writePartitions))
-        .values()
-        .flatMap(batch -> writer.write(batch, counters).iterator());
+    JavaRDD<Outcome> written = plan.batches().flatMap(batch -> writer.write(batch, counters).iterator());
     if (gpuProfile != null) {
       written = written.withResources(gpuProfile);
     }
-    written = written.persist(StorageLevel.MEMORY_AND_DISK());
+    // A plan made on the driver is small enough to bring its outcomes back there: the manifest is then sorted and
+    // written without further jobs. Otherwise the outcomes stay on the executors, kept for the later stages.
+    List<Outcome> writtenOnDriver = null;
     long writtenCount;
-    try (Ticker ticker = new Ticker(progress, counters, counts[0])) {
-      writtenCount = written.count();
+    if (!onDriver) {
+      written = written.persist(StorageLevel.MEMORY_AND_DISK());
     }
-    // The written outcomes are kept from here on: the batches they came from need no memory of their own.
-    batches.unpersist(false);
-    JavaRDD<Outcome> outcomes = written.union(failures);
+    try (Ticker ticker = new Ticker(progress, counters, counts[0])) {
+      if (onDriver) {
+        writtenOnDriver = written.collect();
+        writtenCount = writtenOnDriver.size();
+      } else {
+        writtenCount = written.count();
+      }
+    }
+    plan.release();
+    JavaRDD<Outcome> outcomes;
+    if (onDriver) {
+      written = jsc.parallelize(writtenOnDriver, Math.max(1, jsc.defaultParallelism()));
+      List<Outcome> all = new ArrayList<>(writtenOnDriver);
+      all.addAll(plan.failuresOnDriver());
+      outcomes = jsc.parallelize(all, Math.max(1, jsc.defaultParallelism()));
+    } else {
+      outcomes = written.union(plan.failures());
+    }
     progress.stage("tables: %d/%d outputs done, %s written, %s reused, %d layer tables computed", writtenCount,
         counts[0], Progress.bytes(counters.bytes()), Progress.bytes(counters.reusedBytes()),
         counters.tablesComputed());
@@ -280,18 +242,128 @@ public final class PrecomputeJob {
     label("manifest", "write the manifest");
     // A run that lost its lease may share the root with another: the manifest must come from one run alone.
     held.ensureHeld();
-    ManifestSummary summary = writeManifest(conf, outPath, outcomes, counts[0] + counts[1]);
+    ManifestSummary summary = onDriver
+        ? writeManifest(conf, outPath, sortedOnDriver(writtenOnDriver, plan.failuresOnDriver()))
+        : writeManifest(conf, outPath, sortedOnExecutors(outcomes, counts[0] + counts[1]));
     writeCompleteMarker(conf, outPath, summary, models);
     // The manifest lists everything the journal held, this run's fragments and dead runs' alike.
     Journal.delete(outFs, outPath);
-    failures.unpersist(false);
-    written.unpersist(false);
+    if (!onDriver) {
+      plan.failures().unpersist(false);
+      written.unpersist(false);
+    }
     Result result = new Result(models, summary.rows, summary.ok, summary.skipped, summary.errors,
         counters.bytes(), counters.reusedBytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction(),
         counters.tablesComputed());
     progress.stage("manifest: %d rows (%d ok, %d skipped, %d errors) in %s", summary.rows, summary.ok,
         summary.skipped, summary.errors, new Path(outPath, OutputPaths.MANIFEST));
     return result;
+  }
+
+  /**
+   * Catalogs of at most this many models are planned on the driver (Spark conf key {@link #DRIVER_PLAN_MAX_MODELS},
+   * default {@link #DRIVER_PLAN_MAX_MODELS_DEFAULT}): their targets and outcomes are few enough to collect, which
+   * spares the plan's shuffle and the manifest's sort four Spark jobs whose fixed cost, at a few hundred models,
+   * is most of the run. 0 plans every catalog on the executors.
+   */
+  public static final String DRIVER_PLAN_MAX_MODELS = JobOptions.CONF_PREFIX + "driver-plan-max-models";
+
+  /** About 6,000 outputs at the usual three lengths: a few MB of targets and outcomes on the driver. */
+  public static final long DRIVER_PLAN_MAX_MODELS_DEFAULT = 2_000;
+
+  private long driverPlanMaxModels() {
+    String value = spark.conf().get(DRIVER_PLAN_MAX_MODELS, Long.toString(DRIVER_PLAN_MAX_MODELS_DEFAULT));
+    try {
+      long max = Long.parseLong(value.trim());
+      if (max >= 0) {
+        return max;
+      }
+    } catch (NumberFormatException e) {
+      // reported below, as for a negative value
+    }
+    throw new IllegalArgumentException("Invalid value '" + value + "' for " + DRIVER_PLAN_MAX_MODELS
+        + ": expected a whole number of models, 0 or more");
+  }
+
+  /**
+   * The write plan: one batch of planned outputs per partition of {@code batches}, and the error rows. Planned on
+   * the driver, the error rows are also held there ({@code failuresOnDriver}, else null); {@code kept} is what the
+   * plan persisted, released once the tables are written.
+   */
+  private record Plan(JavaRDD<List<PlannedOutput>> batches, long writeTasks, long distinctSpecs,
+      JavaRDD<Outcome> failures, List<Outcome> failuresOnDriver, JavaRDD<?> kept) {
+    void release() {
+      if (kept != null) {
+        kept.unpersist(false);
+      }
+    }
+  }
+
+  /** A small catalog: its planned outputs collected, grouped by table spec and batched on the driver. */
+  private Plan planOnDriver(JavaRDD<PlannedOutput> plannedOutputs, WriteBatches batcher) {
+    Map<GroupKey, List<PlannedOutput>> groups = new LinkedHashMap<>();
+    List<Outcome> failures = new ArrayList<>();
+    for (PlannedOutput p : plannedOutputs.collect()) {
+      GroupKey key = GroupKey.of(p.target());
+      if (key.error()) {
+        failures.add(Outcome.failed(p.target()));
+      } else {
+        groups.computeIfAbsent(key, k -> new ArrayList<>()).add(p);
+      }
+    }
+    List<List<PlannedOutput>> batches = new ArrayList<>();
+    long distinct = 0;
+    for (List<PlannedOutput> group : groups.values()) {
+      for (List<PlannedOutput> members : SpecGroups.exact(group)) {
+        distinct++;
+        batches.addAll(batcher.of(members));
+      }
+    }
+    // One batch per partition, as on the executors: batches are sized alike, and Spark hands them to free cores.
+    return new Plan(jsc.parallelize(batches, Math.max(1, batches.size())), batches.size(), distinct,
+        jsc.parallelize(failures, Math.max(1, Math.min(failures.size(), jsc.defaultParallelism()))), failures, null);
+  }
+
+  /**
+   * A large catalog: one shuffle takes every target to its group, the ok ones by a 16-byte digest of their table
+   * spec, the error rows to buckets of their own. Nothing is persisted before it: the error rows are read back from
+   * the same shuffle's files once the plan is made, so the targets (one per output) are never held as a whole.
+   */
+  private Plan planOnExecutors(JavaRDD<PlannedOutput> plannedOutputs, WriteBatches batcher) {
+    LongAccumulator specs = spark.sparkContext().longAccumulator("ropeforge distinct table specs");
+    JavaPairRDD<GroupKey, Iterable<PlannedOutput>> grouped = plannedOutputs
+        .mapToPair(p -> new Tuple2<>(GroupKey.of(p.target()), p))
+        .groupByKey();
+    JavaRDD<List<PlannedOutput>> batches = grouped
+        .filter(group -> !group._1().error())
+        .flatMap(group -> {
+          List<List<PlannedOutput>> batchesOfGroup = new ArrayList<>();
+          for (List<PlannedOutput> members : SpecGroups.exact(group._2())) {
+            specs.add(1);
+            batchesOfGroup.addAll(batcher.of(members));
+          }
+          return batchesOfGroup.iterator();
+        })
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    long writeTasks = batches.count();
+    // The error rows are all that later stages need of the targets: read back from the plan's shuffle (whose map
+    // side does not run again) and kept on their own.
+    JavaRDD<Outcome> failures = grouped
+        .filter(group -> group._1().error())
+        .flatMap(group -> {
+          List<Outcome> rows = new ArrayList<>();
+          group._2().forEach(p -> rows.add(Outcome.failed(p.target())));
+          return rows.iterator();
+        })
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    failures.count();
+    label("plan", "number " + writeTasks + " write tasks");
+    int writePartitions = (int) Math.max(1, Math.min(writeTasks, Integer.MAX_VALUE));
+    JavaRDD<List<PlannedOutput>> indexed = batches.zipWithIndex()
+        .mapToPair(b -> new Tuple2<>(b._2(), b._1()))
+        .partitionBy(new IndexPartitioner(writePartitions))
+        .values();
+    return new Plan(indexed, writeTasks, specs.value(), failures, null, batches);
   }
 
   /** The catalog's entries as a dataset, and how many there are. */
@@ -405,13 +477,30 @@ public final class PrecomputeJob {
    */
   static final int MANIFEST_LINES_PER_PARTITION = 10_000;
 
-  private ManifestSummary writeManifest(HadoopConf conf, Path out, JavaRDD<Outcome> outcomes, long rows)
-      throws IOException {
-    ManifestSummary summary = new ManifestSummary();
-    Path path = new Path(out, OutputPaths.MANIFEST);
+  /** A small run's manifest lines, sorted on the driver as {@link #sortedOnExecutors} sorts them. */
+  private static Iterator<String> sortedOnDriver(List<Outcome> written, List<Outcome> failures) {
+    List<Tuple2<String, String>> lines = new ArrayList<>(written.size() + failures.size());
+    for (List<Outcome> outcomes : List.of(written, failures)) {
+      for (Outcome o : outcomes) {
+        lines.add(new Tuple2<>(o.sortKey(), manifestLine(o)));
+      }
+    }
+    lines.sort(new ManifestOrder());
+    return lines.stream().map(Tuple2::_2).iterator();
+  }
+
+  /** A manifest line behind its status's ordinal, which the summary counts. */
+  private static String manifestLine(Outcome o) {
+    return o.status().ordinal() + Manifest.toJson(o);
+  }
+
+  /**
+   * The manifest lines of any number of outcomes, rendered on the executors and sorted by a range shuffle; the
+   * driver takes one sorted partition of short strings at a time.
+   */
+  private Iterator<String> sortedOnExecutors(JavaRDD<Outcome> outcomes, long rows) {
     int partitions = (int) Math.max(jsc.defaultParallelism(),
         Math.min(100_000, (rows + MANIFEST_LINES_PER_PARTITION - 1) / MANIFEST_LINES_PER_PARTITION));
-    // Lines are rendered on the executors; the driver takes one sorted partition of short strings at a time.
     // The outcomes come in one partition per write task: merged without a shuffle into about as many partitions as
     // the sort's, so that the sort's map side runs a few tasks rather than one per write task.
     JavaRDD<Outcome> merged =
@@ -419,13 +508,30 @@ public final class PrecomputeJob {
     // The ranges come from a sample of the sort keys alone, so that each line is rendered once, for the shuffle.
     ManifestRanges ranges = ManifestRanges.of(merged.map(Outcome::sortKey), partitions, rows);
     Iterator<Tuple2<String, String>> sorted = merged
-        .mapToPair(o -> new Tuple2<>(new Tuple2<>(o.sortKey(), o.status().ordinal() + Manifest.toJson(o)), true))
+        .mapToPair(o -> new Tuple2<>(new Tuple2<>(o.sortKey(), manifestLine(o)), true))
         .repartitionAndSortWithinPartitions(ranges, new ManifestOrder())
         .keys()
         .toLocalIterator();
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return sorted.hasNext();
+      }
+
+      @Override
+      public String next() {
+        return sorted.next()._2();
+      }
+    };
+  }
+
+  /** Writes the lines (each behind its status's ordinal) in their order, and counts them. */
+  private ManifestSummary writeManifest(HadoopConf conf, Path out, Iterator<String> lines) throws IOException {
+    ManifestSummary summary = new ManifestSummary();
+    Path path = new Path(out, OutputPaths.MANIFEST);
     try (AtomicOutput manifest = AtomicOutput.create(conf.fileSystem(path), path)) {
-      while (sorted.hasNext()) {
-        String line = sorted.next()._2();
+      while (lines.hasNext()) {
+        String line = lines.next();
         manifest.write((line.substring(1) + "\n").getBytes(StandardCharsets.UTF_8));
         summary.rows++;
         switch (Outcome.Status.values()[line.charAt(0) - '0']) {
