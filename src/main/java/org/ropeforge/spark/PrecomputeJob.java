@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -286,9 +285,9 @@ public final class PrecomputeJob {
   }
 
   /**
-   * The write plan: one batch of planned outputs per partition of {@code batches}, and the error rows. Planned on
-   * the driver, the error rows are also held there ({@code failuresOnDriver}, else null); {@code kept} is what the
-   * plan persisted, released once the tables are written.
+   * The write plan: one batch of planned outputs per partition of {@code batches}, and the error rows: on the
+   * executors ({@code failures}) for a plan made there, else on the driver ({@code failuresOnDriver}); the other
+   * is null. {@code kept} is what the plan persisted, released once the tables are written.
    */
   private record Plan(JavaRDD<List<PlannedOutput>> batches, long writeTasks, long distinctSpecs,
       JavaRDD<Outcome> failures, List<Outcome> failuresOnDriver, JavaRDD<?> kept) {
@@ -301,27 +300,25 @@ public final class PrecomputeJob {
 
   /** A small catalog: its planned outputs collected, grouped by table spec and batched on the driver. */
   private Plan planOnDriver(JavaRDD<PlannedOutput> plannedOutputs, WriteBatches batcher) {
-    Map<GroupKey, List<PlannedOutput>> groups = new LinkedHashMap<>();
+    List<PlannedOutput> ok = new ArrayList<>();
     List<Outcome> failures = new ArrayList<>();
     for (PlannedOutput p : plannedOutputs.collect()) {
-      GroupKey key = GroupKey.of(p.target());
-      if (key.error()) {
-        failures.add(Outcome.failed(p.target()));
+      if (p.target().ok()) {
+        ok.add(p);
       } else {
-        groups.computeIfAbsent(key, k -> new ArrayList<>()).add(p);
+        failures.add(Outcome.failed(p.target()));
       }
     }
+    // Grouped by their exact table keys at once: the executors' digest only spares their shuffle the arrays.
     List<List<PlannedOutput>> batches = new ArrayList<>();
     long distinct = 0;
-    for (List<PlannedOutput> group : groups.values()) {
-      for (List<PlannedOutput> members : SpecGroups.exact(group)) {
-        distinct++;
-        batches.addAll(batcher.of(members));
-      }
+    for (List<PlannedOutput> members : SpecGroups.exact(ok)) {
+      distinct++;
+      batches.addAll(batcher.of(members));
     }
     // One batch per partition, as on the executors: batches are sized alike, and Spark hands them to free cores.
-    return new Plan(jsc.parallelize(batches, Math.max(1, batches.size())), batches.size(), distinct,
-        jsc.parallelize(failures, Math.max(1, Math.min(failures.size(), jsc.defaultParallelism()))), failures, null);
+    return new Plan(jsc.parallelize(batches, Math.max(1, batches.size())), batches.size(), distinct, null, failures,
+        null);
   }
 
   /**
