@@ -44,6 +44,8 @@ public record CommandLine(
           + " generic rules with a warning, or refuse it (default "
           + JobOptions.UNKNOWN_MODEL_TYPES_DEFAULT.cliName() + ")",
       "  --max-error-fraction F      exit 0 while error rows <= F of all rows (default 0)",
+      "  --driver-plan-max-models N  plan catalogs of at most N models on the driver, larger ones on the"
+          + " executors (default " + JobOptions.DRIVER_PLAN_MAX_MODELS_DEFAULT + "; 0: always the executors)",
       "  --gpu                       compute tables on GPUs: the table stage asks Spark for them (not in local mode)",
       "  --gpu-task-amount A         GPUs per table task, a share (at most 1) or whole (default 1)",
       "  --gpu-executor-amount N     GPUs per executor the job sets or requests (default 1)",
@@ -57,7 +59,7 @@ public record CommandLine(
   private static final List<String> VALUED = List.of(JobOptions.CATALOG, JobOptions.OUT,
       JobOptions.CONTEXT_LENGTHS, JobOptions.PRECISION, JobOptions.SEMANTICS, JobOptions.LAYOUT,
       JobOptions.LAYOUTS, JobOptions.DTYPE, JobOptions.DTYPES, JobOptions.FORMATS, JobOptions.PARQUET_TABLES, JobOptions.MAX_ERROR_FRACTION, JobOptions.STORE,
-      JobOptions.UNKNOWN_MODEL_TYPES,
+      JobOptions.UNKNOWN_MODEL_TYPES, JobOptions.DRIVER_PLAN_MAX_MODELS,
       GpuOptions.TASK_AMOUNT, GpuOptions.EXECUTOR_AMOUNT, LeaseOptions.TIMEOUT);
 
   /** Options that are flags: present means on, {@code --flag=off} turns one off. */
@@ -148,7 +150,10 @@ public record CommandLine(
             : d.store(),
         values.containsKey(JobOptions.UNKNOWN_MODEL_TYPES)
             ? UnknownModelTypes.parse(values.get(JobOptions.UNKNOWN_MODEL_TYPES), JobOptions.UNKNOWN_MODEL_TYPES)
-            : d.unknownModelTypes());
+            : d.unknownModelTypes(),
+        values.containsKey(JobOptions.DRIVER_PLAN_MAX_MODELS)
+            ? JobOptions.parseDriverPlanMaxModels(values.get(JobOptions.DRIVER_PLAN_MAX_MODELS))
+            : d.driverPlanMaxModels());
   }
 
   private static List<org.ropeforge.core.table.Layout> layouts(Map<String, String> values, JobOptions d) {

@@ -35,7 +35,8 @@ public record JobOptions(
     boolean overwrite,
     double maxErrorFraction,
     Store store,
-    UnknownModelTypes unknownModelTypes)
+    UnknownModelTypes unknownModelTypes,
+    long driverPlanMaxModels)
     implements Serializable {
 
   /** Prefix of the option keys inside a Spark configuration or properties file. */
@@ -111,10 +112,21 @@ public record JobOptions(
 
   public static final UnknownModelTypes UNKNOWN_MODEL_TYPES_DEFAULT = UnknownModelTypes.WARN;
 
+  /**
+   * Catalogs of at most this many models are planned on the driver: their planned outputs and outcomes are few
+   * enough to collect, which spares the plan's shuffle and the manifest's sort several Spark jobs whose fixed cost,
+   * at a few hundred models, is most of the run. 0 plans every catalog on the executors.
+   */
+  public static final String DRIVER_PLAN_MAX_MODELS = "driver-plan-max-models";
+
+  /** About 6,000 outputs at the usual three lengths: a few MB of planned outputs and outcomes on the driver. */
+  public static final long DRIVER_PLAN_MAX_MODELS_DEFAULT = 2_000;
+
   public static final JobOptions DEFAULTS =
       new JobOptions(CATALOG_DEFAULT, OUT_DEFAULT, CONTEXT_LENGTHS_DEFAULT, PRECISION_DEFAULT,
           SEMANTICS_DEFAULT, List.of(LAYOUT_DEFAULT), List.of(DTYPE_DEFAULT), FORMATS_DEFAULT, PARQUET_TABLES_DEFAULT,
-          OVERWRITE_DEFAULT, MAX_ERROR_FRACTION_DEFAULT, STORE_DEFAULT, UNKNOWN_MODEL_TYPES_DEFAULT);
+          OVERWRITE_DEFAULT, MAX_ERROR_FRACTION_DEFAULT, STORE_DEFAULT, UNKNOWN_MODEL_TYPES_DEFAULT,
+          DRIVER_PLAN_MAX_MODELS_DEFAULT);
 
   /** Options of the default store, today's per-model layout. */
   public JobOptions(String catalog, String out, long[] contextLengths, Precision precision, Semantics semantics,
@@ -138,6 +150,14 @@ public record JobOptions(
       double maxErrorFraction, Store store, UnknownModelTypes unknownModelTypes) {
     this(catalog, out, contextLengths, precision, semantics, List.of(layout), List.of(dtype), formats,
         parquetTables, overwrite, maxErrorFraction, store, unknownModelTypes);
+  }
+
+  /** Options that plan small catalogs on the driver, as by default. */
+  public JobOptions(String catalog, String out, long[] contextLengths, Precision precision, Semantics semantics,
+      List<Layout> layouts, List<Dtype> dtypes, Set<OutputFormat> formats, boolean parquetTables, boolean overwrite,
+      double maxErrorFraction, Store store, UnknownModelTypes unknownModelTypes) {
+    this(catalog, out, contextLengths, precision, semantics, layouts, dtypes, formats, parquetTables, overwrite,
+        maxErrorFraction, store, unknownModelTypes, DRIVER_PLAN_MAX_MODELS_DEFAULT);
   }
 
   public JobOptions {
@@ -165,6 +185,10 @@ public record JobOptions(
       throw new IllegalArgumentException(
           "Option '" + MAX_ERROR_FRACTION + "' is " + maxErrorFraction + " but must be in [0, 1]");
     }
+    if (driverPlanMaxModels < 0) {
+      throw new IllegalArgumentException(
+          "Option '" + DRIVER_PLAN_MAX_MODELS + "' is " + driverPlanMaxModels + " but must be 0 or more");
+    }
   }
 
   static void checkContextLength(long length) {
@@ -182,7 +206,23 @@ public record JobOptions(
   /** The same options with other catalog and output locations. */
   public JobOptions withLocations(String newCatalog, String newOut) {
     return new JobOptions(newCatalog, newOut, contextLengths, precision, semantics, layouts, dtypes, formats,
-        parquetTables, overwrite, maxErrorFraction, store, unknownModelTypes);
+        parquetTables, overwrite, maxErrorFraction, store, unknownModelTypes, driverPlanMaxModels);
+  }
+
+  /** The same options with another {@link #DRIVER_PLAN_MAX_MODELS}. */
+  public JobOptions withDriverPlanMaxModels(long maxModels) {
+    return new JobOptions(catalog, out, contextLengths, precision, semantics, layouts, dtypes, formats,
+        parquetTables, overwrite, maxErrorFraction, store, unknownModelTypes, maxModels);
+  }
+
+  /** A whole number of models, 0 or more. */
+  static long parseDriverPlanMaxModels(String text) {
+    try {
+      return Long.parseLong(text.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("Option '" + DRIVER_PLAN_MAX_MODELS + "' is '" + text
+          + "', which is not a whole number of models", e);
+    }
   }
 
   /** The lengths for entries that name none, empty for each model's own. */

@@ -104,7 +104,6 @@ public final class PrecomputeJob {
 
   public Result run() throws IOException {
     // Before any stage runs, so that a configuration Spark cannot schedule fails at once.
-    long driverPlanMaxModels = driverPlanMaxModels();
     ResourceProfile gpuProfile = GpuScheduling.tableProfile(spark.sparkContext().getConf(), gpu);
     String gpuLine = GpuScheduling.describe(spark.sparkContext().getConf(), gpu, gpuProfile);
     if (gpuLine != null) {
@@ -121,7 +120,7 @@ public final class PrecomputeJob {
         progress.stage("lease: removed what dead runs left: %d temporary files (%s), %d committer folders, %d open"
             + " uploads", removed.files(), Progress.bytes(removed.bytes()), removed.folders(), removed.uploads());
       }
-      return run(conf, outPath, outFs, held, gpuProfile, driverPlanMaxModels);
+      return run(conf, outPath, outFs, held, gpuProfile);
     }
   }
 
@@ -133,8 +132,8 @@ public final class PrecomputeJob {
     }
   }
 
-  private Result run(HadoopConf conf, Path outPath, FileSystem outFs, RunLease held, ResourceProfile gpuProfile,
-      long driverPlanMaxModels) throws IOException {
+  private Result run(HadoopConf conf, Path outPath, FileSystem outFs, RunLease held, ResourceProfile gpuProfile)
+      throws IOException {
     String out = outPath.toString();
     outFs.delete(new Path(outPath, OutputPaths.COMPLETE_MARKER), false);
 
@@ -173,7 +172,8 @@ public final class PrecomputeJob {
     int maxFiles = options.writesSafetensors() ? Batches.MAX_FILES_PER_TASK : Batches.MAX_OUTPUTS_WITHOUT_FILES;
     long maxBytes = options.writesSafetensors() ? Batches.MAX_BYTES_PER_TASK : Long.MAX_VALUE;
     WriteBatches batcher = new WriteBatches(settings, forms, maxFiles, maxBytes);
-    boolean onDriver = models <= driverPlanMaxModels;
+    // A small catalog is planned on the driver: see JobOptions.DRIVER_PLAN_MAX_MODELS.
+    boolean onDriver = models <= options.driverPlanMaxModels();
     label("normalise", "read, resolve and group " + models + " model configs by table spec");
     Plan plan = onDriver ? planOnDriver(plannedOutputs, batcher) : planOnExecutors(plannedOutputs, batcher);
     long writeTasks = plan.writeTasks();
@@ -257,31 +257,6 @@ public final class PrecomputeJob {
     progress.stage("manifest: %d rows (%d ok, %d skipped, %d errors) in %s", summary.rows, summary.ok,
         summary.skipped, summary.errors, new Path(outPath, OutputPaths.MANIFEST));
     return result;
-  }
-
-  /**
-   * Catalogs of at most this many models are planned on the driver (Spark conf key {@link #DRIVER_PLAN_MAX_MODELS},
-   * default {@link #DRIVER_PLAN_MAX_MODELS_DEFAULT}): their targets and outcomes are few enough to collect, which
-   * spares the plan's shuffle and the manifest's sort four Spark jobs whose fixed cost, at a few hundred models,
-   * is most of the run. 0 plans every catalog on the executors.
-   */
-  public static final String DRIVER_PLAN_MAX_MODELS = JobOptions.CONF_PREFIX + "driver-plan-max-models";
-
-  /** About 6,000 outputs at the usual three lengths: a few MB of targets and outcomes on the driver. */
-  public static final long DRIVER_PLAN_MAX_MODELS_DEFAULT = 2_000;
-
-  private long driverPlanMaxModels() {
-    String value = spark.conf().get(DRIVER_PLAN_MAX_MODELS, Long.toString(DRIVER_PLAN_MAX_MODELS_DEFAULT));
-    try {
-      long max = Long.parseLong(value.trim());
-      if (max >= 0) {
-        return max;
-      }
-    } catch (NumberFormatException e) {
-      // reported below, as for a negative value
-    }
-    throw new IllegalArgumentException("Invalid value '" + value + "' for " + DRIVER_PLAN_MAX_MODELS
-        + ": expected a whole number of models, 0 or more");
   }
 
   /**

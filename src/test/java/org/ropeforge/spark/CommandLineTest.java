@@ -26,6 +26,7 @@ class CommandLineTest {
     assertEquals("out", options.out());
     assertEquals(Set.of(OutputFormat.SAFETENSORS, OutputFormat.PARQUET), options.formats());
     assertEquals(0.0, options.maxErrorFraction());
+    assertEquals(2_000, options.driverPlanMaxModels());
   }
 
   @Test
@@ -106,6 +107,21 @@ class CommandLineTest {
         assertThrows(IllegalArgumentException.class,
             () -> CommandLine.parse().jobOptions(Map.of("spark.ropeforge.dtype", "f32", "spark.ropeforge.dtypes",
                 "bf16"))).getMessage());
+  }
+
+  @Test
+  void theDriverPlanLimitComesFromTheCommandLineOrTheSparkConf() {
+    assertEquals(0, CommandLine.parse("--driver-plan-max-models", "0").jobOptions(Map.of()).driverPlanMaxModels());
+    assertEquals(50_000, CommandLine.parse().jobOptions(Map.of("spark.ropeforge.driver-plan-max-models", " 50000"))
+        .driverPlanMaxModels());
+    assertEquals(7, CommandLine.parse("--driver-plan-max-models=7")
+        .jobOptions(Map.of("spark.ropeforge.driver-plan-max-models", "50000")).driverPlanMaxModels());
+    assertEquals("Option 'driver-plan-max-models' is -1 but must be 0 or more",
+        assertThrows(IllegalArgumentException.class,
+            () -> CommandLine.parse("--driver-plan-max-models", "-1").jobOptions(Map.of())).getMessage());
+    assertEquals("Option 'driver-plan-max-models' is 'many', which is not a whole number of models",
+        assertThrows(IllegalArgumentException.class, () -> CommandLine.parse()
+            .jobOptions(Map.of("spark.ropeforge.driver-plan-max-models", "many"))).getMessage());
   }
 
   @Test

@@ -16,7 +16,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +31,7 @@ import org.ropeforge.spark.write.SafetensorsTables;
 
 /**
  * A small catalog is planned on the driver and a large one on the executors ({@link
- * PrecomputeJob#DRIVER_PLAN_MAX_MODELS}): both must write the same bytes. One catalog of shared and distinct specs,
+ * JobOptions#DRIVER_PLAN_MAX_MODELS}): both must write the same bytes. One catalog of shared and distinct specs,
  * bad configs, a missing config and a duplicate id, at two lengths, runs each way on its own root, then again on
  * that root to reuse what it wrote; manifests, table files and the Parquet params rows must match.
  */
@@ -40,11 +39,6 @@ class PlanPlacementTest {
   @TempDir Path dir;
 
   private final SparkSession spark = SharedSpark.session();
-
-  @AfterEach
-  void restoreDefault() {
-    spark.conf().unset(PrecomputeJob.DRIVER_PLAN_MAX_MODELS);
-  }
 
   private Path catalog() throws IOException {
     Path configs = dir.resolve("configs");
@@ -77,12 +71,7 @@ class PlanPlacementTest {
 
   private record Run(int exit, String err) {}
 
-  private Run run(JobOptions options, String driverPlanMaxModels) {
-    if (driverPlanMaxModels == null) {
-      spark.conf().unset(PrecomputeJob.DRIVER_PLAN_MAX_MODELS);
-    } else {
-      spark.conf().set(PrecomputeJob.DRIVER_PLAN_MAX_MODELS, driverPlanMaxModels);
-    }
+  private Run run(JobOptions options) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = PrecomputeMain.runJob(spark, options, SafetensorsTables.FACTORY,
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
@@ -113,8 +102,8 @@ class PlanPlacementTest {
     Path onDriver = dir.resolve("on-driver");
     Path onExecutors = dir.resolve("on-executors");
 
-    Run driverRun = run(options(catalog, onDriver, store), null);
-    Run executorRun = run(options(catalog, onExecutors, store), "0");
+    Run driverRun = run(options(catalog, onDriver, store));
+    Run executorRun = run(options(catalog, onExecutors, store).withDriverPlanMaxModels(0));
 
     assertEquals(PrecomputeMain.EXIT_OK, driverRun.exit(), driverRun.err());
     assertEquals(PrecomputeMain.EXIT_OK, executorRun.exit(), executorRun.err());
@@ -134,8 +123,8 @@ class PlanPlacementTest {
     assertEquals(paramsRows(onDriver), paramsRows(onExecutors));
 
     // Again on each root: every output is reused, in either placement.
-    Run driverAgain = run(options(catalog, onDriver, store), null);
-    Run executorsAgain = run(options(catalog, onExecutors, store), "0");
+    Run driverAgain = run(options(catalog, onDriver, store));
+    Run executorsAgain = run(options(catalog, onExecutors, store).withDriverPlanMaxModels(0));
     assertEquals(PrecomputeMain.EXIT_OK, driverAgain.exit(), driverAgain.err());
     assertEquals(PrecomputeMain.EXIT_OK, executorsAgain.exit(), executorsAgain.err());
     String reused = Files.readString(onDriver.resolve("manifest.jsonl"));
@@ -148,24 +137,11 @@ class PlanPlacementTest {
   @Test
   void aCatalogAboveTheLimitIsPlannedOnTheExecutors() throws IOException {
     Path catalog = catalog();
-    Run limited = run(options(catalog, dir.resolve("out"), Store.PER_MODEL), "9");
+    Run limited = run(options(catalog, dir.resolve("out"), Store.PER_MODEL).withDriverPlanMaxModels(9));
     assertEquals(PrecomputeMain.EXIT_OK, limited.exit(), limited.err());
     assertTrue(limited.err().contains("catalog: 10 models listed"), limited.err());
     assertFalse(limited.err().contains("planned on the driver"), limited.err());
-    Run atTheLimit = run(options(catalog, dir.resolve("out2"), Store.PER_MODEL), "10");
+    Run atTheLimit = run(options(catalog, dir.resolve("out2"), Store.PER_MODEL).withDriverPlanMaxModels(10));
     assertTrue(atTheLimit.err().contains("planned on the driver"), atTheLimit.err());
-  }
-
-  @Test
-  void anInvalidLimitIsAUsageErrorBeforeAnythingIsWritten() throws IOException {
-    Path catalog = catalog();
-    Path out = dir.resolve("out");
-    for (String value : new String[] {"-1", "many"}) {
-      Run run = run(options(catalog, out, Store.PER_MODEL), value);
-      assertEquals(PrecomputeMain.EXIT_USAGE, run.exit(), run.err());
-      assertEquals("ropeforge: Invalid value '" + value + "' for spark.ropeforge.driver-plan-max-models: expected"
-          + " a whole number of models, 0 or more\n", run.err());
-      assertFalse(Files.exists(out), "nothing written for " + value);
-    }
   }
 }

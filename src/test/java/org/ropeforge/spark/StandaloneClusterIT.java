@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The application jar on a standalone cluster: a Master and two Workers on loopback, the job submitted
  * through Spark's SparkSubmit as the launcher does without SPARK_HOME, over the golden configs as a folder
- * tree plus one malformed config; outputs checked with the independent reader.
+ * tree plus one malformed config, planned on the executors; outputs checked with the independent reader.
  */
 class StandaloneClusterIT {
   @TempDir Path work;
@@ -42,13 +42,16 @@ class StandaloneClusterIT {
           "--conf", "spark.ui.enabled=false",
           appJar.toString(),
           "--catalog", catalog.toString(), "--out", out.toString(), "--context-lengths", "2048,4096",
-          "--formats", "safetensors,parquet", "--parquet-tables", "off", "--max-error-fraction", "0.1"));
+          "--formats", "safetensors,parquet", "--parquet-tables", "off", "--max-error-fraction", "0.1",
+          // As a registry's catalog is planned: across the executors, through the plan's shuffle.
+          "--driver-plan-max-models", "0"));
       Process job = cluster.java("submit", submit, Map.of());
       assertTrue(job.waitFor(300, TimeUnit.SECONDS), "job finished within 300 s");
       String log = Files.readString(work.resolve("submit.log"));
       assertEquals(0, job.exitValue(), log);
       assertTrue(log.contains("catalog: 30 models listed"), log);
       assertTrue(log.contains("manifest: 59 rows (58 ok, 0 skipped, 1 errors)"), log);
+      assertTrue(log.contains("write tasks (at most 64 files or 1.07 GB each)\n"), log);
     }
 
     List<JsonNode> lines = new ArrayList<>();
