@@ -1,5 +1,6 @@
 package org.ropeforge.spark.write;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.ropeforge.spark.plan.Problem;
@@ -50,6 +51,21 @@ final class FallbackRows implements TableWriting.Rows {
       rows = cpu.get();
       usedCpu = true;
       rows.fill(from, to, buffer);
+    }
+  }
+
+  @Override
+  public ByteBuffer view(long from, long to, int rowBytes, byte[] buffer) {
+    try {
+      return rows.view(from, to, rowBytes, buffer);
+    } catch (RuntimeException e) {
+      if (usedCpu) {
+        throw e;
+      }
+      fallBack(e);
+      rows = cpu.get();
+      usedCpu = true;
+      return rows.view(from, to, rowBytes, buffer);
     }
   }
 

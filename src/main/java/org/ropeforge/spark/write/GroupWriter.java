@@ -371,8 +371,8 @@ public final class GroupWriter implements Serializable {
             () -> tables.rows(layerSpec, part))) {
           for (long from = 0; from < maxLength; from += chunkRows) {
             long to = Math.min(maxLength, from + chunkRows);
-            rows.fill(from, to, buffer);
-            emit(form, digests.get(form), buffer, from, to, rowBytes);
+            // On a GPU the chunk stays in its pinned host memory on its way to the digests and the files.
+            emit(form, digests.get(form), rows.view(from, to, rowBytes, buffer), from, to, rowBytes);
             hooks.chunkWritten(taskBytes);
           }
           devices.addAll(List.of(rows.device().split("\\+")));
@@ -411,6 +411,8 @@ public final class GroupWriter implements Serializable {
             for (long from = 0; from < maxLength; from += chunkRows) {
               long to = Math.min(maxLength, from + chunkRows);
               int count = (int) (to - from);
+              // Decoding reads an array, so here GPU rows are copied into one (the pageable copy, which on one
+              // thread beats the pinned copy plus a copy out of it).
               rows.fill(from, to, buffer);
               if (kept != null) {
                 kept.add(buffer, count * sourceRowBytes);
@@ -449,7 +451,7 @@ public final class GroupWriter implements Serializable {
         Map<Encoding, Map<Long, MessageDigest>> digests, long from, long to) {
       TableWriting tables = forms.of(form);
       tables.encode(layerSpec, part, cos, sin, count, formBuffer);
-      emit(form, digests.get(form), formBuffer, from, to, tables.rowBytes(layerSpec));
+      emit(form, digests.get(form), ByteBuffer.wrap(formBuffer), from, to, tables.rowBytes(layerSpec));
     }
 
     /** The task thread's buffer, grown to hold at least one row of {@code rowBytes}. */
@@ -462,12 +464,15 @@ public final class GroupWriter implements Serializable {
       return buffer;
     }
 
-    /** Rows [from, to) of one tensor of {@code form} to its digests and to the file of each of its targets. */
-    private void emit(Encoding form, Map<Long, MessageDigest> digests, byte[] buffer,
+    /**
+     * Rows [from, to) of one tensor of {@code form}, from position 0 of {@code chunk}, to its digests and to the
+     * file of each of its targets.
+     */
+    private void emit(Encoding form, Map<Long, MessageDigest> digests, ByteBuffer chunk,
         long from, long to, int rowBytes) {
       for (Map.Entry<Long, MessageDigest> d : digests.entrySet()) {
         if (d.getKey() > from) {
-          d.getValue().update(buffer, 0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes));
+          d.getValue().update(chunk.slice(0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes)));
         }
       }
       for (int t : byForm.get(form)) {
@@ -477,7 +482,7 @@ public final class GroupWriter implements Serializable {
         }
         int bytes = (int) ((Math.min(to, length) - from) * rowBytes);
         try {
-          outputs[t].write(buffer, 0, bytes);
+          outputs[t].write(chunk.slice(0, bytes));
           counters.addBytes(bytes);
           taskBytes += bytes;
         } catch (IOException | RuntimeException e) {
