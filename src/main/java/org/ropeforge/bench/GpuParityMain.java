@@ -51,13 +51,14 @@ import org.ropeforge.spark.write.TableWriting;
  *             [--layouts half,neox,gptj,vllm] [--dtypes f32,f16,bf16,f64] [--device 0] [--threads N]
  * bench:  GpuParityMain bench --catalog conf/sample-catalog.jsonl --models ID --length 1048576
  *             [--precisions ..] [--layouts ..] [--dtypes ..] [--device 0] [--threads N] [--repeats 5]
- *             [--kernels true|false] [--task-threads 1,4] [--out-dir DIR]
+ *             [--kernels true|false] [--task-threads 1,4] [--task-chunk-mib 4,16] [--out-dir DIR]
  * </pre>
  *
  * <p>Bench times the kernels (unless {@code --kernels false}), then the table stage's path per task thread
  * ({@code --task-threads}, 0 for none): each thread writes one table file to {@code --out-dir} (default the
- * temporary folder) as the job does, once with the chunks copied into a Java array, as the job did, and once
- * with the chunks read from the GPU's pinned memory, as it does now; both must give the same digests.
+ * temporary folder) as the job does, once with 4 MiB chunks copied into a Java array, as the job did, then with
+ * chunks of each {@code --task-chunk-mib} read from the GPU's pinned memory, as it does now (16 MiB); all must
+ * give the same digests.
  *
  * <p>Parity resolves every model at the length, keeps the distinct layer tables, and generates every row of each
  * on both kernels in chunks, counting the values whose bytes differ and their largest distance in units in the
@@ -288,7 +289,7 @@ public final class GpuParityMain {
     return same;
   }
 
-  /** The table stage's chunk size (GroupWriter.CHUNK_BYTES), so that the task path is timed as the job runs it. */
+  /** The table stage's array chunk size (GroupWriter.CHUNK_BYTES): the task path timed as the job runs it. */
   private static final int TASK_CHUNK_BYTES = 4 << 20;
 
   private static final ThreadLocal<byte[]> TASK_BUFFER = ThreadLocal.withInitial(() -> new byte[TASK_CHUNK_BYTES]);
@@ -305,9 +306,13 @@ public final class GpuParityMain {
   private boolean taskBench(CudaDevice device, List<Job> jobs, int repeats, int taskThreads) throws Exception {
     Path dir = Path.of(args.getOrDefault("out-dir", System.getProperty("java.io.tmpdir")));
     Files.createDirectories(dir);
-    out.printf(Locale.ROOT, "%ntask path, %d task thread(s), %d MiB chunks, files in %s; GB/s of table bytes per"
-        + " thread (GPU into host memory; end to end: chunk, table SHA-256, file SHA-256 and write), all threads"
-        + " end to end%n", taskThreads, TASK_CHUNK_BYTES >> 20, dir);
+    List<Integer> pinnedChunks = new ArrayList<>();
+    for (String mib : list("task-chunk-mib", "4,16")) {
+      pinnedChunks.add(Integer.parseInt(mib) << 20);
+    }
+    out.printf(Locale.ROOT, "%ntask path, %d task thread(s), files in %s; GB/s of table bytes per thread (GPU into"
+        + " host memory; end to end: chunk, table SHA-256, file SHA-256 and write), all threads end to end%n",
+        taskThreads, dir);
     byte[] sample = TASK_BUFFER.get();
     MessageDigest digest = Sha256.newDigest();
     double shaSeconds = median(repeats, () -> {
@@ -317,20 +322,29 @@ public final class GpuParityMain {
     });
     out.printf(Locale.ROOT, "SHA-256 on one thread: %.2f GB/s (each chunk is hashed twice: table and file)%n",
         64.0 * sample.length / shaSeconds / 1e9);
-    out.println("precision layout dtype | table | byte[]: into host, end to end, all | pinned: into host,"
-        + " end to end, all | direct I/O | digests");
+    StringBuilder columns = new StringBuilder("precision layout dtype | table | byte[] 4 MiB: into host, end to"
+        + " end, all");
+    for (int chunk : pinnedChunks) {
+      columns.append(" | pinned ").append(chunk >> 20).append(" MiB: into host, end to end, all");
+    }
+    out.println(columns + " | direct I/O | digests");
     boolean allSame = true;
     ExecutorService pool = Executors.newFixedThreadPool(taskThreads);
     try {
       for (Job job : jobs) {
-        double[][] array = taskRates(device, pool, job, false, repeats, taskThreads, dir);
-        double[][] pinned = taskRates(device, pool, job, true, repeats, taskThreads, dir);
-        boolean same = lastDigests.get(false).equals(lastDigests.get(true)) && lastDigests.get(true).size() == 1;
-        allSame &= same;
-        out.printf(Locale.ROOT, "%s %s %s | %s | %.2f, %.2f, %.2f | %.2f, %.2f, %.2f | %s | %s%n",
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %s %s | %s",
             job.options().precision().cliName(), job.options().layout().cliName(), job.options().dtype().cliName(),
-            job.label(), array[0][0], array[0][1], array[0][2], pinned[0][0], pinned[0][1], pinned[0][2],
-            lastDirectIo ? "yes" : "no", same ? "same" : "DIFFER " + lastDigests);
+            job.label()));
+        Set<String> digests = new LinkedHashSet<>();
+        double[] array = taskRates(device, pool, job, false, TASK_CHUNK_BYTES, repeats, taskThreads, dir, digests);
+        line.append(String.format(Locale.ROOT, " | %.2f, %.2f, %.2f", array[0], array[1], array[2]));
+        for (int chunk : pinnedChunks) {
+          double[] pinned = taskRates(device, pool, job, true, chunk, repeats, taskThreads, dir, digests);
+          line.append(String.format(Locale.ROOT, " | %.2f, %.2f, %.2f", pinned[0], pinned[1], pinned[2]));
+        }
+        boolean same = digests.size() == 1;
+        allSame &= same;
+        out.println(line + " | " + (lastDirectIo ? "yes" : "no") + " | " + (same ? "same" : "DIFFER " + digests));
       }
     } finally {
       pool.shutdownNow();
@@ -338,25 +352,25 @@ public final class GpuParityMain {
     return allSame;
   }
 
-  /** The distinct (file, table) digests of the last repeat of each path, by whether it was pinned. */
-  private final Map<Boolean, Set<String>> lastDigests = new LinkedHashMap<>();
   private boolean lastDirectIo;
 
-  /** {medians of {into host GB/s per thread, end to end GB/s per thread, all threads GB/s}}, after a warm-up. */
-  private double[][] taskRates(CudaDevice device, ExecutorService pool, Job job, boolean pinned, int repeats,
-      int taskThreads, Path dir) throws Exception {
+  /**
+   * Medians of {into host GB/s per thread, end to end GB/s per thread, all threads GB/s}, after a warm-up; adds
+   * each run's (file, table) digests to {@code digests}.
+   */
+  private double[] taskRates(CudaDevice device, ExecutorService pool, Job job, boolean pinned, int chunkBytes,
+      int repeats, int taskThreads, Path dir, Set<String> digests) throws Exception {
     double[][] rates = new double[3][repeats];
     for (int r = -1; r < repeats; r++) {
       List<Future<TaskRun>> runs = new ArrayList<>();
       long start = System.nanoTime();
       for (int t = 0; t < taskThreads; t++) {
         Path file = dir.resolve("task-" + t + (pinned ? "-pinned" : "-array") + ".safetensors");
-        runs.add(pool.submit(() -> taskRun(device, job, pinned, file)));
+        runs.add(pool.submit(() -> taskRun(device, job, pinned, chunkBytes, file)));
       }
       double host = 0;
       double total = 0;
       long bytes = 0;
-      Set<String> digests = new LinkedHashSet<>();
       for (Future<TaskRun> future : runs) {
         TaskRun run = future.get();
         host += run.tableBytes() / run.hostSeconds() / 1e9;
@@ -371,12 +385,11 @@ public final class GpuParityMain {
         rates[1][r] = total / taskThreads;
         rates[2][r] = bytes / wall / 1e9;
       }
-      lastDigests.put(pinned, digests);
     }
-    double[][] medians = new double[1][3];
+    double[] medians = new double[3];
     for (int i = 0; i < 3; i++) {
       Arrays.sort(rates[i]);
-      medians[0][i] = rates[i][repeats / 2];
+      medians[i] = rates[i][repeats / 2];
     }
     return medians;
   }
@@ -387,7 +400,8 @@ public final class GpuParityMain {
    * digest and direct I/O). {@code pinned}: the chunk as {@link TableWriting.Rows#view} gives it, the GPU's
    * pinned memory; else copied into the task's array by {@code fill}, the job's path before.
    */
-  private static TaskRun taskRun(CudaDevice device, Job job, boolean pinned, Path file) throws IOException {
+  private static TaskRun taskRun(CudaDevice device, Job job, boolean pinned, int chunkBytes, Path file)
+      throws IOException {
     TableWriting tables = SafetensorsTables.FACTORY.create(job.options().layout(), job.options().dtype(),
         job.options().precision(), Semantics.TRANSFORMERS);
     Target target = new Target(job.label(), job.rows(), "file:/bench", "0".repeat(64), "0".repeat(64),
@@ -395,7 +409,7 @@ public final class GpuParityMain {
     LayerRope layer = job.layer();
     int rowBytes = tables.rowBytes(layer);
     byte[] buffer = TASK_BUFFER.get();
-    int chunkRows = Math.max(1, buffer.length / rowBytes);
+    int chunkRows = Math.max(1, (pinned ? chunkBytes : buffer.length) / rowBytes);
     MessageDigest table = Sha256.newDigest();
     long hostNanos = 0;
     long tableBytes = 0;

@@ -2,9 +2,7 @@ package org.ropeforge.gpu;
 
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
@@ -67,9 +65,8 @@ public final class CudaTable implements AutoCloseable {
   private long outputCapacity;
   /** Kernels and copies run in this order on this stream, so the host waits only where it reads the rows. */
   private final CUstream stream = new CUstream();
-  private final Pointer pinned = new Pointer();
-  private long pinnedCapacity;
-  private ByteBuffer pinnedBytes;
+  /** Taken from the device's pool on first use, given back at close. */
+  private CudaDevice.PinnedBuffer pinned;
   private double[] anchorCos = new double[0];
   private double[] anchorSin = new double[0];
   private boolean closed;
@@ -181,10 +178,10 @@ public final class CudaTable implements AutoCloseable {
     }
     launch(part, fromRow, toRow);
     ensurePinned(bytes);
-    cuMemcpyDtoHAsync(pinned, output, bytes, stream);
+    cuMemcpyDtoHAsync(pinned.pointer(), output, bytes, stream);
     cuStreamSynchronize(stream);
     // A read-only view starts big-endian whatever it views, hence the order last.
-    return pinnedBytes.slice(0, (int) bytes).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    return pinned.bytes().slice(0, (int) bytes).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**
@@ -277,15 +274,14 @@ public final class CudaTable implements AutoCloseable {
 
   /** Grows the pinned host buffer to at least {@code bytes}; pinning is slow, so it only grows. */
   private void ensurePinned(long bytes) {
-    if (bytes <= pinnedCapacity) {
+    if (pinned != null && bytes <= pinned.capacity()) {
       return;
     }
-    if (pinnedCapacity > 0) {
-      cuMemFreeHost(pinned);
+    if (pinned != null) {
+      device.givePinned(pinned);
+      pinned = null;
     }
-    pinnedCapacity = bytes;
-    cuMemAllocHost(pinned, pinnedCapacity);
-    pinnedBytes = pinned.getByteBuffer(0, pinnedCapacity);
+    pinned = device.takePinned(bytes);
   }
 
   private void ensureOutput(long bytes) {
@@ -341,9 +337,9 @@ public final class CudaTable implements AutoCloseable {
     if (outputCapacity > 0) {
       cuMemFree(output);
     }
-    if (pinnedCapacity > 0) {
-      cuMemFreeHost(pinned);
-      pinnedBytes = null;
+    if (pinned != null) {
+      device.givePinned(pinned);
+      pinned = null;
     }
     cuStreamDestroy(stream);
   }

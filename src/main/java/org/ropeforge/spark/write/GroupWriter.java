@@ -47,6 +47,12 @@ public final class GroupWriter implements Serializable {
   /** Rows are computed this many bytes at a time: large writes, a buffer that stays in cache-friendly range. */
   static final int CHUNK_BYTES = 4 << 20;
 
+  /**
+   * Chunks from a GPU are this many bytes: they come in its pinned memory, not in the task's array, and each
+   * costs a launch, an anchor upload and a wait besides the copy, which larger chunks spread thinner.
+   */
+  static final int GPU_CHUNK_BYTES = 16 << 20;
+
   /** One buffer per task thread, reused: freshly touched memory is slow on this kind of VM. */
   private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[CHUNK_BYTES]);
 
@@ -364,11 +370,11 @@ public final class GroupWriter implements Serializable {
       TableWriting tables = forms.of(form);
       int rowBytes = tables.rowBytes(layerSpec);
       byte[] buffer = buffer(rowBytes);
-      int chunkRows = Math.max(1, buffer.length / rowBytes);
       for (int p = 0; p < tables.parts(); p++) {
         int part = p;
         try (TableWriting.Rows rows = new FallbackRows(gpu == null ? null : () -> tables.rows(layerSpec, part, gpu),
             () -> tables.rows(layerSpec, part))) {
+          int chunkRows = Math.max(1, (rows.device().equals("cpu") ? buffer.length : GPU_CHUNK_BYTES) / rowBytes);
           for (long from = 0; from < maxLength; from += chunkRows) {
             long to = Math.min(maxLength, from + chunkRows);
             // On a GPU the chunk stays in its pinned host memory on its way to the digests and the files.

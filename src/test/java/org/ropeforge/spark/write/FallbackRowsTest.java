@@ -155,4 +155,20 @@ class FallbackRowsTest {
       assertEquals("CUDA_ERROR_ILLEGAL_ADDRESS", e.getMessage());
     }
   }
+
+  @Test
+  void gpuSizedChunksStillFitWhenTheCpuTakesOver() {
+    Source gpu = new Source("cuda:0", 2);
+    Source cpu = new Source("cpu", 0);
+    byte[] taskArray = new byte[8];
+    try (FallbackRows rows = new FallbackRows(() -> gpu, () -> cpu)) {
+      // GPU chunks of 10 rows (40 bytes) against an array of 8 bytes, which the GPU's views do not use.
+      assertArrayEquals(rows(0, 10), bytes(rows.view(0, 10, 4, taskArray)));
+      assertArrayEquals(rows(10, 20), bytes(rows.view(10, 20, 4, taskArray)));
+      assertArrayEquals(rows(20, 30), bytes(rows.view(20, 30, 4, taskArray)));
+      assertArrayEquals(rows(30, 31), bytes(rows.view(30, 31, 4, taskArray)));
+      assertEquals("cuda:0+cpu", rows.device());
+    }
+    assertEquals(3, cpu.fills.get());
+  }
 }
