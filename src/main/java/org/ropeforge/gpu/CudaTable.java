@@ -36,7 +36,8 @@ import org.ropeforge.core.table.TablePart;
  * consumer that can use a ByteBuffer (a file channel can write it as it is); {@link #fill} copies into a Java
  * array, pageable memory that the driver reaches through its own staging buffers at about 11 GB/s.
  *
- * <p>Holds device and pinned host memory until {@link #close}; not thread-safe (one per task thread, like
+ * <p>Holds device memory until {@link #close}, and pinned host memory, which it then gives back to its device's
+ * pool for the next table; not thread-safe (one per task thread, like
  * RopeTable).
  */
 public final class CudaTable implements AutoCloseable {
