@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -34,6 +35,11 @@ import org.ropeforge.core.table.TablePart;
 import org.ropeforge.gpu.CudaDevice;
 import org.ropeforge.gpu.CudaTable;
 import org.ropeforge.gpu.CudaUnavailableException;
+import org.ropeforge.io.HashedLocalFile;
+import org.ropeforge.io.Sha256;
+import org.ropeforge.spark.plan.Target;
+import org.ropeforge.spark.write.SafetensorsTables;
+import org.ropeforge.spark.write.TableWriting;
 
 /**
  * Compares the CUDA kernel with the CPU kernel byte for byte, and measures both, without Spark: a thin
@@ -45,7 +51,14 @@ import org.ropeforge.gpu.CudaUnavailableException;
  *             [--layouts half,neox,gptj,vllm] [--dtypes f32,f16,bf16,f64] [--device 0] [--threads N]
  * bench:  GpuParityMain bench --catalog conf/sample-catalog.jsonl --models ID --length 1048576
  *             [--precisions ..] [--layouts ..] [--dtypes ..] [--device 0] [--threads N] [--repeats 5]
+ *             [--kernels true|false] [--task-threads 1,4] [--task-chunk-mib 4,16] [--out-dir DIR]
  * </pre>
+ *
+ * <p>Bench times the kernels (unless {@code --kernels false}), then the table stage's path per task thread
+ * ({@code --task-threads}, 0 for none): each thread writes one table file to {@code --out-dir} (default the
+ * temporary folder) as the job does, once with 4 MiB chunks copied into a Java array, as the job did, then with
+ * chunks of each {@code --task-chunk-mib} read from the GPU's pinned memory, as it does now (16 MiB); all must
+ * give the same digests.
  *
  * <p>Parity resolves every model at the length, keeps the distinct layer tables, and generates every row of each
  * on both kernels in chunks, counting the values whose bytes differ and their largest distance in units in the
@@ -254,17 +267,193 @@ public final class GpuParityMain {
       out.println("bench: no table the CUDA kernel computes was selected; nothing to time");
       return true;
     }
-    out.println("precision layout dtype | table | CPU 1 thread | CPU " + threads
-        + " threads | GPU kernel | GPU to byte[] | GPU to pinned  (Gvalues/s; GB/s (ms))");
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    if (Boolean.parseBoolean(args.getOrDefault("kernels", "true"))) {
+      out.println("precision layout dtype | table | CPU 1 thread | CPU " + threads
+          + " threads | GPU kernel | GPU to byte[] | GPU to pinned  (Gvalues/s; GB/s (ms))");
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        for (Job job : jobs) {
+          benchOne(device, pool, job, repeats, threads);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+    boolean same = true;
+    for (String count : list("task-threads", "1")) {
+      int taskThreads = Integer.parseInt(count);
+      if (taskThreads > 0) {
+        same &= taskBench(device, jobs, repeats, taskThreads);
+      }
+    }
+    return same;
+  }
+
+  /** The table stage's array chunk size (GroupWriter.CHUNK_BYTES): the task path timed as the job runs it. */
+  private static final int TASK_CHUNK_BYTES = 4 << 20;
+
+  private static final ThreadLocal<byte[]> TASK_BUFFER = ThreadLocal.withInitial(() -> new byte[TASK_CHUNK_BYTES]);
+
+  /** One task thread's table: the seconds of the chunks' way into host memory and of everything, its digests. */
+  private record TaskRun(double hostSeconds, double seconds, long tableBytes, String fileSha256,
+      String tableSha256, boolean directIo) {}
+
+  /**
+   * Each job's table written by {@code taskThreads} threads at once, each its own file, through the byte[] path
+   * and through the pinned path; prints the median over the repeats of the mean per-thread rates. False when the
+   * two paths' digests differ.
+   */
+  private boolean taskBench(CudaDevice device, List<Job> jobs, int repeats, int taskThreads) throws Exception {
+    Path dir = Path.of(args.getOrDefault("out-dir", System.getProperty("java.io.tmpdir")));
+    Files.createDirectories(dir);
+    List<Integer> pinnedChunks = new ArrayList<>();
+    for (String mib : list("task-chunk-mib", "4,16")) {
+      pinnedChunks.add(Integer.parseInt(mib) << 20);
+    }
+    out.printf(Locale.ROOT, "%ntask path, %d task thread(s), files in %s; GB/s of table bytes per thread (GPU into"
+        + " host memory; end to end: chunk, table SHA-256, file SHA-256 and write), all threads end to end%n",
+        taskThreads, dir);
+    byte[] sample = TASK_BUFFER.get();
+    MessageDigest digest = Sha256.newDigest();
+    double shaSeconds = median(repeats, () -> {
+      for (int i = 0; i < 64; i++) {
+        digest.update(sample);
+      }
+    });
+    out.printf(Locale.ROOT, "SHA-256 on one thread: %.2f GB/s (each chunk is hashed twice: table and file)%n",
+        64.0 * sample.length / shaSeconds / 1e9);
+    StringBuilder columns = new StringBuilder("precision layout dtype | table | byte[] 4 MiB: into host, end to"
+        + " end, all");
+    for (int chunk : pinnedChunks) {
+      columns.append(" | pinned ").append(chunk >> 20).append(" MiB: into host, end to end, all");
+    }
+    out.println(columns + " | direct I/O | digests");
+    boolean allSame = true;
+    ExecutorService pool = Executors.newFixedThreadPool(taskThreads);
     try {
       for (Job job : jobs) {
-        benchOne(device, pool, job, repeats, threads);
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %s %s | %s",
+            job.options().precision().cliName(), job.options().layout().cliName(), job.options().dtype().cliName(),
+            job.label()));
+        Set<String> digests = new LinkedHashSet<>();
+        double[] array = taskRates(device, pool, job, false, TASK_CHUNK_BYTES, repeats, taskThreads, dir, digests);
+        line.append(String.format(Locale.ROOT, " | %.2f, %.2f, %.2f", array[0], array[1], array[2]));
+        for (int chunk : pinnedChunks) {
+          double[] pinned = taskRates(device, pool, job, true, chunk, repeats, taskThreads, dir, digests);
+          line.append(String.format(Locale.ROOT, " | %.2f, %.2f, %.2f", pinned[0], pinned[1], pinned[2]));
+        }
+        boolean same = digests.size() == 1;
+        allSame &= same;
+        out.println(line + " | " + (lastDirectIo ? "yes" : "no") + " | " + (same ? "same" : "DIFFER " + digests));
       }
     } finally {
       pool.shutdownNow();
     }
-    return true;
+    return allSame;
+  }
+
+  private boolean lastDirectIo;
+
+  /**
+   * Medians of {into host GB/s per thread, end to end GB/s per thread, all threads GB/s}, after a warm-up; adds
+   * each run's (file, table) digests to {@code digests}.
+   */
+  private double[] taskRates(CudaDevice device, ExecutorService pool, Job job, boolean pinned, int chunkBytes,
+      int repeats, int taskThreads, Path dir, Set<String> digests) throws Exception {
+    double[][] rates = new double[3][repeats];
+    for (int r = -1; r < repeats; r++) {
+      List<Future<TaskRun>> runs = new ArrayList<>();
+      long start = System.nanoTime();
+      for (int t = 0; t < taskThreads; t++) {
+        Path file = dir.resolve("task-" + t + (pinned ? "-pinned" : "-array") + ".safetensors");
+        runs.add(pool.submit(() -> taskRun(device, job, pinned, chunkBytes, file)));
+      }
+      double host = 0;
+      double total = 0;
+      long bytes = 0;
+      for (Future<TaskRun> future : runs) {
+        TaskRun run = future.get();
+        host += run.tableBytes() / run.hostSeconds() / 1e9;
+        total += run.tableBytes() / run.seconds() / 1e9;
+        bytes += run.tableBytes();
+        digests.add(run.fileSha256() + " " + run.tableSha256());
+        lastDirectIo = run.directIo();
+      }
+      double wall = (System.nanoTime() - start) / 1e9;
+      if (r >= 0) {
+        rates[0][r] = host / taskThreads;
+        rates[1][r] = total / taskThreads;
+        rates[2][r] = bytes / wall / 1e9;
+      }
+    }
+    double[] medians = new double[3];
+    for (int i = 0; i < 3; i++) {
+      Arrays.sort(rates[i]);
+      medians[i] = rates[i][repeats / 2];
+    }
+    return medians;
+  }
+
+  /**
+   * One table file as GroupWriter writes it: the header, the layer's fixed bytes, then each part's chunks, every
+   * chunk to the table's digest and to the file (HashedLocalFile, the local half of AtomicOutput: the file's
+   * digest and direct I/O). {@code pinned}: the chunk as {@link TableWriting.Rows#view} gives it, the GPU's
+   * pinned memory; else copied into the task's array by {@code fill}, the job's path before.
+   */
+  private static TaskRun taskRun(CudaDevice device, Job job, boolean pinned, int chunkBytes, Path file)
+      throws IOException {
+    TableWriting tables = SafetensorsTables.FACTORY.create(job.options().layout(), job.options().dtype(),
+        job.options().precision(), Semantics.TRANSFORMERS);
+    Target target = new Target(job.label(), job.rows(), "file:/bench", "0".repeat(64), "0".repeat(64),
+        List.of(job.layer()), null, "known");
+    LayerRope layer = job.layer();
+    int rowBytes = tables.rowBytes(layer);
+    byte[] buffer = TASK_BUFFER.get();
+    int chunkRows = Math.max(1, (pinned ? chunkBytes : buffer.length) / rowBytes);
+    MessageDigest table = Sha256.newDigest();
+    long hostNanos = 0;
+    long tableBytes = 0;
+    Files.deleteIfExists(file);
+    long start = System.nanoTime();
+    try (HashedLocalFile sink = HashedLocalFile.create(file)) {
+      byte[] header = tables.header(target);
+      sink.write(header, 0, header.length);
+      byte[] prefix = tables.layerPrefix(layer);
+      sink.write(prefix, 0, prefix.length);
+      for (int part = 0; part < tables.parts(); part++) {
+        try (TableWriting.Rows rows = tables.rows(layer, part, device)) {
+          if (rows.device().equals("cpu")) {
+            throw new IllegalStateException("Layout " + job.options().layout().cliName() + " is not computed on"
+                + " the GPU");
+          }
+          for (long from = 0; from < job.rows(); from += chunkRows) {
+            long to = Math.min(job.rows(), from + chunkRows);
+            int bytes = (int) ((to - from) * rowBytes);
+            long t0 = System.nanoTime();
+            ByteBuffer chunk;
+            if (pinned) {
+              chunk = rows.view(from, to, rowBytes, buffer);
+            } else {
+              rows.fill(from, to, buffer);
+              chunk = ByteBuffer.wrap(buffer, 0, bytes);
+            }
+            hostNanos += System.nanoTime() - t0;
+            table.update(chunk.slice(0, bytes));
+            sink.write(chunk.slice(0, bytes));
+            tableBytes += bytes;
+          }
+        }
+      }
+      String fileSha256 = sink.finish();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      if (sink.bytes() != tables.fileSize(target) || Files.size(file) != sink.bytes()) {
+        throw new IllegalStateException("Wrote " + sink.bytes() + " bytes (" + Files.size(file)
+            + " on disk) where the file layout has " + tables.fileSize(target));
+      }
+      return new TaskRun(hostNanos / 1e9, seconds, tableBytes, fileSha256, Sha256.hex(table), sink.direct());
+    } finally {
+      Files.deleteIfExists(file);
+    }
   }
 
   private void benchOne(CudaDevice device, ExecutorService pool, Job job, int repeats, int threads) {

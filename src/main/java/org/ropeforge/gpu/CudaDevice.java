@@ -7,18 +7,23 @@ import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuMemAllocHost;
+import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUfunction;
@@ -57,6 +62,15 @@ public final class CudaDevice {
   private final CUcontext context;
   final CUfunction exactKernel;
   final CUfunction torchKernel;
+
+  /**
+   * Page-locked host buffers of closed tables, for the next: pinning is slow (the driver locks every page) and
+   * the job opens a table per part of each layer. Holds at most as many buffers as tables were open at once.
+   */
+  private final ConcurrentLinkedQueue<PinnedBuffer> pinnedPool = new ConcurrentLinkedQueue<>();
+
+  /** Page-locked host memory of this device's context and a buffer over all of it. */
+  record PinnedBuffer(Pointer pointer, long capacity, ByteBuffer bytes) {}
 
   private CudaDevice(int ordinal, String name, int driverVersion, CUcontext context, CUfunction exactKernel,
       CUfunction torchKernel) {
@@ -172,6 +186,25 @@ public final class CudaDevice {
   }
 
   /** Makes this device's context the calling thread's; every thread must do so before its CUDA calls. */
+  /** A pinned buffer of at least {@code bytes}: a pooled one, or a new one where the pool has none that large. */
+  PinnedBuffer takePinned(long bytes) {
+    PinnedBuffer pooled = pinnedPool.poll();
+    if (pooled != null) {
+      if (pooled.capacity() >= bytes) {
+        return pooled;
+      }
+      cuMemFreeHost(pooled.pointer());
+    }
+    Pointer pointer = new Pointer();
+    cuMemAllocHost(pointer, bytes);
+    return new PinnedBuffer(pointer, bytes, pointer.getByteBuffer(0, bytes));
+  }
+
+  /** Gives back a buffer of {@link #takePinned} that its table no longer reads. */
+  void givePinned(PinnedBuffer buffer) {
+    pinnedPool.offer(buffer);
+  }
+
   void makeCurrent() {
     cuCtxSetCurrent(context);
   }

@@ -2,9 +2,7 @@ package org.ropeforge.gpu;
 
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
@@ -38,7 +36,8 @@ import org.ropeforge.core.table.TablePart;
  * consumer that can use a ByteBuffer (a file channel can write it as it is); {@link #fill} copies into a Java
  * array, pageable memory that the driver reaches through its own staging buffers at about 11 GB/s.
  *
- * <p>Holds device and pinned host memory until {@link #close}; not thread-safe (one per task thread, like
+ * <p>Holds device memory until {@link #close}, and pinned host memory, which it then gives back to its device's
+ * pool for the next table; not thread-safe (one per task thread, like
  * RopeTable).
  */
 public final class CudaTable implements AutoCloseable {
@@ -67,9 +66,8 @@ public final class CudaTable implements AutoCloseable {
   private long outputCapacity;
   /** Kernels and copies run in this order on this stream, so the host waits only where it reads the rows. */
   private final CUstream stream = new CUstream();
-  private final Pointer pinned = new Pointer();
-  private long pinnedCapacity;
-  private ByteBuffer pinnedBytes;
+  /** Taken from the device's pool on first use, given back at close. */
+  private CudaDevice.PinnedBuffer pinned;
   private double[] anchorCos = new double[0];
   private double[] anchorSin = new double[0];
   private boolean closed;
@@ -181,10 +179,10 @@ public final class CudaTable implements AutoCloseable {
     }
     launch(part, fromRow, toRow);
     ensurePinned(bytes);
-    cuMemcpyDtoHAsync(pinned, output, bytes, stream);
+    cuMemcpyDtoHAsync(pinned.pointer(), output, bytes, stream);
     cuStreamSynchronize(stream);
     // A read-only view starts big-endian whatever it views, hence the order last.
-    return pinnedBytes.slice(0, (int) bytes).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    return pinned.bytes().slice(0, (int) bytes).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**
@@ -277,15 +275,14 @@ public final class CudaTable implements AutoCloseable {
 
   /** Grows the pinned host buffer to at least {@code bytes}; pinning is slow, so it only grows. */
   private void ensurePinned(long bytes) {
-    if (bytes <= pinnedCapacity) {
+    if (pinned != null && bytes <= pinned.capacity()) {
       return;
     }
-    if (pinnedCapacity > 0) {
-      cuMemFreeHost(pinned);
+    if (pinned != null) {
+      device.givePinned(pinned);
+      pinned = null;
     }
-    pinnedCapacity = bytes;
-    cuMemAllocHost(pinned, pinnedCapacity);
-    pinnedBytes = pinned.getByteBuffer(0, pinnedCapacity);
+    pinned = device.takePinned(bytes);
   }
 
   private void ensureOutput(long bytes) {
@@ -341,9 +338,9 @@ public final class CudaTable implements AutoCloseable {
     if (outputCapacity > 0) {
       cuMemFree(output);
     }
-    if (pinnedCapacity > 0) {
-      cuMemFreeHost(pinned);
-      pinnedBytes = null;
+    if (pinned != null) {
+      device.givePinned(pinned);
+      pinned = null;
     }
     cuStreamDestroy(stream);
   }

@@ -2,6 +2,7 @@ package org.ropeforge.io;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
@@ -46,17 +47,24 @@ public final class AtomicOutput implements Closeable {
   private final Path target;
   private final Path temp;
   private final FSDataOutputStream out;
-  private final DirectFileWriter channel;
-  private final MessageDigest digest = Sha256.newDigest();
+  private final HashedLocalFile local;
+  /** Of the Hadoop stream's bytes; a local file takes its own. */
+  private final MessageDigest digest;
+  /** Hadoop streams take arrays only: bytes of native memory go through this, a slice at a time. */
+  private byte[] streamCopy;
   private long bytes;
   private boolean finished;
 
-  private AtomicOutput(FileSystem fs, Path target, Path temp, FSDataOutputStream out, DirectFileWriter channel) {
+  /** Bytes of native memory copied to a Hadoop stream at a time: the copy stays in cache, the array small. */
+  static final int STREAM_COPY_BYTES = 64 << 10;
+
+  private AtomicOutput(FileSystem fs, Path target, Path temp, FSDataOutputStream out, HashedLocalFile local) {
     this.fs = fs;
     this.target = target;
     this.temp = temp;
     this.out = out;
-    this.channel = channel;
+    this.local = local;
+    this.digest = local == null ? Sha256.newDigest() : null;
   }
 
   /** Opens {@code target} for writing; an existing file there is replaced only at {@link #commit}. */
@@ -65,11 +73,11 @@ public final class AtomicOutput implements Closeable {
       return new AtomicOutput(fs, target, null, fs.create(target, true), null);
     }
     Path parent = target.getParent();
-    if (fs instanceof RawLocalFileSystem local) {
-      java.nio.file.Path dir = local.pathToFile(parent).toPath();
+    if (fs instanceof RawLocalFileSystem localFs) {
+      java.nio.file.Path dir = localFs.pathToFile(parent).toPath();
       Files.createDirectories(dir);
       Path temp = new Path(parent, TEMP_PREFIX + target.getName() + ".tmp-" + UUID.randomUUID());
-      return new AtomicOutput(fs, target, temp, null, DirectFileWriter.create(local.pathToFile(temp).toPath()));
+      return new AtomicOutput(fs, target, temp, null, HashedLocalFile.create(localFs.pathToFile(temp).toPath()));
     }
     if (!fs.mkdirs(parent)) {
       throw new IOException("Cannot create directory " + parent);
@@ -84,11 +92,39 @@ public final class AtomicOutput implements Closeable {
   }
 
   public void write(byte[] data, int offset, int length) throws IOException {
-    digest.update(data, offset, length);
-    if (channel != null) {
-      channel.write(data, offset, length);
+    if (local != null) {
+      local.write(data, offset, length);
     } else {
+      digest.update(data, offset, length);
       out.write(data, offset, length);
+    }
+    bytes += length;
+  }
+
+  /**
+   * Writes {@code data}'s remaining bytes and advances its position to its limit. A buffer over an array is
+   * written as that array; native memory (a GPU's pinned rows) goes to a local file without a copy into the
+   * heap, and to a Hadoop stream through a small reused array.
+   */
+  public void write(ByteBuffer data) throws IOException {
+    int length = data.remaining();
+    if (data.hasArray()) {
+      write(data.array(), data.arrayOffset() + data.position(), length);
+      data.position(data.limit());
+      return;
+    }
+    if (local != null) {
+      local.write(data);
+    } else {
+      digest.update(data.duplicate());
+      if (streamCopy == null) {
+        streamCopy = new byte[STREAM_COPY_BYTES];
+      }
+      while (data.hasRemaining()) {
+        int n = Math.min(data.remaining(), streamCopy.length);
+        data.get(streamCopy, 0, n);
+        out.write(streamCopy, 0, n);
+      }
     }
     bytes += length;
   }
@@ -111,17 +147,17 @@ public final class AtomicOutput implements Closeable {
       throw new IllegalStateException("Output " + target + " is already committed or aborted");
     }
     finished = true;
-    if (channel != null) {
-      channel.finish();
-      RawLocalFileSystem local = (RawLocalFileSystem) fs;
+    if (local != null) {
+      String sha256 = local.finish();
+      RawLocalFileSystem localFs = (RawLocalFileSystem) fs;
       try {
-        Files.move(local.pathToFile(temp).toPath(), local.pathToFile(target).toPath(),
+        Files.move(localFs.pathToFile(temp).toPath(), localFs.pathToFile(target).toPath(),
             StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (IOException e) {
-        Files.deleteIfExists(local.pathToFile(temp).toPath());
+        Files.deleteIfExists(localFs.pathToFile(temp).toPath());
         throw e;
       }
-      return new Written(target, bytes, Sha256.hex(digest));
+      return new Written(target, bytes, sha256);
     }
     out.close();
     if (temp != null) {
@@ -150,8 +186,8 @@ public final class AtomicOutput implements Closeable {
       return;
     }
     try {
-      if (channel != null) {
-        channel.close();
+      if (local != null) {
+        local.close();
       } else {
         out.close();
       }

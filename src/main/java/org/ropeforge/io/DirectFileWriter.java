@@ -30,13 +30,15 @@ final class DirectFileWriter implements AutoCloseable {
   /** Aligned buffers are reused across files: fresh memory is slow to touch, and direct memory is limited. */
   private static final ConcurrentLinkedQueue<ByteBuffer> POOL = new ConcurrentLinkedQueue<>();
 
+  private final Path file;
   private final FileChannel channel;
   private final ByteBuffer staging;
   private final boolean direct;
   private long length;
   private boolean closed;
 
-  private DirectFileWriter(FileChannel channel, ByteBuffer staging, boolean direct) {
+  private DirectFileWriter(Path file, FileChannel channel, ByteBuffer staging, boolean direct) {
+    this.file = file;
     this.channel = channel;
     this.staging = staging;
     this.direct = direct;
@@ -47,12 +49,12 @@ final class DirectFileWriter implements AutoCloseable {
     try {
       FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
           ExtendedOpenOption.DIRECT);
-      return new DirectFileWriter(channel, takeBuffer(), true);
+      return new DirectFileWriter(file, channel, takeBuffer(), true);
     } catch (UnsupportedOperationException | IOException e) {
       // Filesystems without O_DIRECT (tmpfs, some network mounts) refuse the open; write through the cache.
       java.nio.file.Files.deleteIfExists(file);
       FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      return new DirectFileWriter(channel, null, false);
+      return new DirectFileWriter(file, channel, null, false);
     }
   }
 
@@ -61,6 +63,7 @@ final class DirectFileWriter implements AutoCloseable {
   }
 
   void write(byte[] data, int offset, int count) throws IOException {
+    checkOpen();
     if (!direct) {
       ByteBuffer buffer = ByteBuffer.wrap(data, offset, count);
       while (buffer.hasRemaining()) {
@@ -78,6 +81,49 @@ final class DirectFileWriter implements AutoCloseable {
       if (!staging.hasRemaining()) {
         drain(staging.capacity());
       }
+    }
+  }
+
+  /**
+   * Writes {@code data}'s remaining bytes and advances its position to its limit. Native memory goes to the
+   * file without passing through the Java heap: straight from {@code data} where its address and the file's end
+   * are block-aligned (nothing staged), else through the staging buffer by a native copy.
+   */
+  void write(ByteBuffer data) throws IOException {
+    checkOpen();
+    int count = data.remaining();
+    if (!direct) {
+      while (data.hasRemaining()) {
+        channel.write(data);
+      }
+      length += count;
+      return;
+    }
+    if (data.isDirect() && staging.position() == 0 && data.alignmentOffset(data.position(), BLOCK) == 0) {
+      int aligned = count / BLOCK * BLOCK;
+      ByteBuffer blocks = data.slice(data.position(), aligned);
+      while (blocks.hasRemaining()) {
+        channel.write(blocks);
+      }
+      data.position(data.position() + aligned);
+      length += aligned;
+    }
+    while (data.hasRemaining()) {
+      int n = Math.min(data.remaining(), staging.remaining());
+      staging.put(staging.position(), data, data.position(), n);
+      staging.position(staging.position() + n);
+      data.position(data.position() + n);
+      length += n;
+      if (!staging.hasRemaining()) {
+        drain(staging.capacity());
+      }
+    }
+  }
+
+  /** Once closed, the staging buffer may already be another file's: writing on would corrupt that file. */
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("Writer of " + file + " is closed");
     }
   }
 

@@ -1,5 +1,6 @@
 package org.ropeforge.spark.write;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.ropeforge.spark.plan.Problem;
@@ -19,6 +20,8 @@ final class FallbackRows implements TableWriting.Rows {
   private TableWriting.Rows rows;
   private String gpuDevice;
   private boolean usedCpu;
+  /** After a fallback, the array of chunks sized for the GPU, larger than the caller's. */
+  private byte[] spare;
 
   /** Rows from {@code gpu} (null: none) until it fails, then from {@code cpu}. */
   FallbackRows(Supplier<TableWriting.Rows> gpu, Supplier<TableWriting.Rows> cpu) {
@@ -51,6 +54,36 @@ final class FallbackRows implements TableWriting.Rows {
       usedCpu = true;
       rows.fill(from, to, buffer);
     }
+  }
+
+  @Override
+  public ByteBuffer view(long from, long to, int rowBytes, byte[] buffer) {
+    if (usedCpu) {
+      return rows.view(from, to, rowBytes, arrayFor(from, to, rowBytes, buffer));
+    }
+    try {
+      return rows.view(from, to, rowBytes, buffer);
+    } catch (RuntimeException e) {
+      fallBack(e);
+      rows = cpu.get();
+      usedCpu = true;
+      return rows.view(from, to, rowBytes, arrayFor(from, to, rowBytes, buffer));
+    }
+  }
+
+  /**
+   * The caller's array, or where GPU-sized chunks outgrow it (they come in the GPU's own memory and need none),
+   * an array of this object's for the CPU's rows.
+   */
+  private byte[] arrayFor(long from, long to, int rowBytes, byte[] buffer) {
+    long bytes = (to - from) * rowBytes;
+    if (bytes <= buffer.length) {
+      return buffer;
+    }
+    if (spare == null || spare.length < bytes) {
+      spare = new byte[Math.toIntExact(bytes)];
+    }
+    return spare;
   }
 
   private void fallBack(RuntimeException e) {

@@ -47,6 +47,12 @@ public final class GroupWriter implements Serializable {
   /** Rows are computed this many bytes at a time: large writes, a buffer that stays in cache-friendly range. */
   static final int CHUNK_BYTES = 4 << 20;
 
+  /**
+   * Chunks from a GPU are this many bytes: they come in its pinned memory, not in the task's array, and each
+   * costs a launch, an anchor upload and a wait besides the copy, which larger chunks spread thinner.
+   */
+  static final int GPU_CHUNK_BYTES = 16 << 20;
+
   /** One buffer per task thread, reused: freshly touched memory is slow on this kind of VM. */
   private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[CHUNK_BYTES]);
 
@@ -364,15 +370,15 @@ public final class GroupWriter implements Serializable {
       TableWriting tables = forms.of(form);
       int rowBytes = tables.rowBytes(layerSpec);
       byte[] buffer = buffer(rowBytes);
-      int chunkRows = Math.max(1, buffer.length / rowBytes);
       for (int p = 0; p < tables.parts(); p++) {
         int part = p;
         try (TableWriting.Rows rows = new FallbackRows(gpu == null ? null : () -> tables.rows(layerSpec, part, gpu),
             () -> tables.rows(layerSpec, part))) {
+          int chunkRows = Math.max(1, (rows.device().equals("cpu") ? buffer.length : GPU_CHUNK_BYTES) / rowBytes);
           for (long from = 0; from < maxLength; from += chunkRows) {
             long to = Math.min(maxLength, from + chunkRows);
-            rows.fill(from, to, buffer);
-            emit(form, digests.get(form), buffer, from, to, rowBytes);
+            // On a GPU the chunk stays in its pinned host memory on its way to the digests and the files.
+            emit(form, digests.get(form), rows.view(from, to, rowBytes, buffer), from, to, rowBytes);
             hooks.chunkWritten(taskBytes);
           }
           devices.addAll(List.of(rows.device().split("\\+")));
@@ -411,6 +417,8 @@ public final class GroupWriter implements Serializable {
             for (long from = 0; from < maxLength; from += chunkRows) {
               long to = Math.min(maxLength, from + chunkRows);
               int count = (int) (to - from);
+              // Decoding reads an array, so here GPU rows are copied into one (the pageable copy, which on one
+              // thread beats the pinned copy plus a copy out of it).
               rows.fill(from, to, buffer);
               if (kept != null) {
                 kept.add(buffer, count * sourceRowBytes);
@@ -449,7 +457,7 @@ public final class GroupWriter implements Serializable {
         Map<Encoding, Map<Long, MessageDigest>> digests, long from, long to) {
       TableWriting tables = forms.of(form);
       tables.encode(layerSpec, part, cos, sin, count, formBuffer);
-      emit(form, digests.get(form), formBuffer, from, to, tables.rowBytes(layerSpec));
+      emit(form, digests.get(form), ByteBuffer.wrap(formBuffer), from, to, tables.rowBytes(layerSpec));
     }
 
     /** The task thread's buffer, grown to hold at least one row of {@code rowBytes}. */
@@ -462,12 +470,15 @@ public final class GroupWriter implements Serializable {
       return buffer;
     }
 
-    /** Rows [from, to) of one tensor of {@code form} to its digests and to the file of each of its targets. */
-    private void emit(Encoding form, Map<Long, MessageDigest> digests, byte[] buffer,
+    /**
+     * Rows [from, to) of one tensor of {@code form}, from position 0 of {@code chunk}, to its digests and to the
+     * file of each of its targets.
+     */
+    private void emit(Encoding form, Map<Long, MessageDigest> digests, ByteBuffer chunk,
         long from, long to, int rowBytes) {
       for (Map.Entry<Long, MessageDigest> d : digests.entrySet()) {
         if (d.getKey() > from) {
-          d.getValue().update(buffer, 0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes));
+          d.getValue().update(chunk.slice(0, (int) ((Math.min(to, d.getKey()) - from) * rowBytes)));
         }
       }
       for (int t : byForm.get(form)) {
@@ -477,7 +488,7 @@ public final class GroupWriter implements Serializable {
         }
         int bytes = (int) ((Math.min(to, length) - from) * rowBytes);
         try {
-          outputs[t].write(buffer, 0, bytes);
+          outputs[t].write(chunk.slice(0, bytes));
           counters.addBytes(bytes);
           taskBytes += bytes;
         } catch (IOException | RuntimeException e) {

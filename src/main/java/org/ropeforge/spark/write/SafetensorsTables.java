@@ -137,6 +137,16 @@ public final class SafetensorsTables implements TableWriting {
           cuda.fill(tablePart, from, to, out);
         }
 
+        /** The rows in the table's pinned host memory: the bus's full rate, and no copy into the array. */
+        @Override
+        public ByteBuffer view(long from, long to, int rowBytes, byte[] buffer) {
+          if (rowBytes != cuda.rowBytes()) {
+            throw new IllegalArgumentException(
+                "Rows of " + cuda.rowBytes() + " bytes asked for as rows of " + rowBytes + " bytes");
+          }
+          return cuda.fillPinned(tablePart, from, to);
+        }
+
         @Override
         public String device() {
           return "cuda:" + gpu.ordinal();

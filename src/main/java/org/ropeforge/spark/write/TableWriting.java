@@ -1,6 +1,8 @@
 package org.ropeforge.spark.write;
 
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.Precision;
 import org.ropeforge.core.Semantics;
@@ -84,6 +86,16 @@ public interface TableWriting extends Serializable {
   interface Rows extends AutoCloseable {
     /** Fills {@code buffer[0 .. (to - from) * rowBytes)} with the little-endian bytes of rows [from, to). */
     void fill(long from, long to, byte[] buffer);
+
+    /**
+     * Rows [from, to), {@code rowBytes} bytes each, as a little-endian buffer from position 0 to its limit:
+     * {@code buffer} filled and wrapped, or memory of the source's own that already holds them (a GPU's pinned
+     * host buffer), which saves the copy into the array. Valid until the next call on these rows.
+     */
+    default ByteBuffer view(long from, long to, int rowBytes, byte[] buffer) {
+      fill(from, to, buffer);
+      return ByteBuffer.wrap(buffer, 0, Math.toIntExact((to - from) * rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
+    }
 
     /** Where the rows are computed: {@code cpu}, or {@code cuda:<ordinal>}. */
     default String device() {

@@ -1,7 +1,8 @@
 package org.ropeforge.spark.write;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.spark.plan.Target;
@@ -64,11 +65,27 @@ public final class FakeTables implements TableWriting {
     return expectedSharedFile(target).length;
   }
 
+  /** Whether rows come as views of native memory of their own, reused from chunk to chunk, as a GPU's do. */
+  private final boolean nativeViews;
+
+  public FakeTables() {
+    this(false);
+  }
+
+  private FakeTables(boolean nativeViews) {
+    this.nativeViews = nativeViews;
+  }
+
+  /** The same bytes, served as a GPU serves them: read-only views of one native buffer, refilled for each chunk. */
+  public static FakeTables withNativeViews() {
+    return new FakeTables(true);
+  }
+
   @Override
   public Rows rows(LayerRope layer, int part) {
     double seed = layer.invFreq()[0];
     int width = layer.rotaryDim();
-    return (from, to, buffer) -> {
+    Rows rows = (from, to, buffer) -> {
       if (seed == POISON) {
         throw new IllegalStateException("poisoned layer");
       }
@@ -77,6 +94,31 @@ public final class FakeTables implements TableWriting {
         for (int j = 0; j < width; j++) {
           buffer[i++] = value(seed, part, p, j);
         }
+      }
+    };
+    if (!nativeViews) {
+      return rows;
+    }
+    return new Rows() {
+      private ByteBuffer memory = ByteBuffer.allocateDirect(0);
+      private byte[] staging = new byte[0];
+
+      @Override
+      public void fill(long from, long to, byte[] buffer) {
+        rows.fill(from, to, buffer);
+      }
+
+      @Override
+      public ByteBuffer view(long from, long to, int rowBytes, byte[] unused) {
+        int bytes = (int) (to - from) * rowBytes;
+        if (memory.capacity() < bytes) {
+          memory = ByteBuffer.allocateDirect(bytes);
+          staging = new byte[bytes];
+        }
+        rows.fill(from, to, staging);
+        memory.clear();
+        memory.put(staging, 0, bytes);
+        return memory.slice(0, bytes).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
       }
     };
   }
@@ -96,27 +138,21 @@ public final class FakeTables implements TableWriting {
   }
 
   private byte[] expected(Target target, byte[] header) {
-    List<Byte> bytes = new ArrayList<>();
-    for (byte b : header) {
-      bytes.add(b);
-    }
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    bytes.writeBytes(header);
     for (LayerRope layer : target.layers()) {
-      for (byte b : layerPrefix(layer)) {
-        bytes.add(b);
-      }
+      bytes.writeBytes(layerPrefix(layer));
       for (int part = 0; part < parts(); part++) {
+        byte[] row = new byte[layer.rotaryDim()];
         for (long p = 0; p < target.contextLength(); p++) {
-          for (int j = 0; j < layer.rotaryDim(); j++) {
-            bytes.add(value(layer.invFreq()[0], part, p, j));
+          for (int j = 0; j < row.length; j++) {
+            row[j] = value(layer.invFreq()[0], part, p, j);
           }
+          bytes.writeBytes(row);
         }
       }
     }
-    byte[] out = new byte[bytes.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = bytes.get(i);
-    }
-    return out;
+    return bytes.toByteArray();
   }
 
   public static LayerRope layer(String type, double seed, int rotaryDim) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,17 @@ class FallbackRowsTest {
     @Override
     public String device() {
       return device;
+    }
+
+    /** Like the GPU's rows: the chunk in memory of the source's own, read-only, not in the caller's array. */
+    @Override
+    public ByteBuffer view(long from, long to, int rowBytes, byte[] unused) {
+      if (device.equals("cpu")) {
+        return TableWriting.Rows.super.view(from, to, rowBytes, unused);
+      }
+      byte[] own = new byte[(int) (to - from) * rowBytes];
+      fill(from, to, own);
+      return ByteBuffer.allocateDirect(own.length).put(own).flip().asReadOnlyBuffer();
     }
 
     @Override
@@ -105,5 +117,58 @@ class FallbackRowsTest {
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> rows.fill(0, 1, new byte[4]));
       assertEquals("CUDA_ERROR_ILLEGAL_ADDRESS", e.getMessage());
     }
+  }
+
+  private static byte[] bytes(ByteBuffer view) {
+    byte[] b = new byte[view.remaining()];
+    view.get(b);
+    return b;
+  }
+
+  @Test
+  void viewsOfAFailingGpuAreReplacedAtTheFailedChunk() {
+    Source gpu = new Source("cuda:0", 3);
+    Source cpu = new Source("cpu", 0);
+    byte[] buffer = new byte[40];
+    try (FallbackRows rows = new FallbackRows(() -> gpu, () -> cpu)) {
+      ByteBuffer first = rows.view(0, 10, 4, buffer);
+      assertTrue(first.isDirect(), "the GPU's own memory, not the array");
+      assertArrayEquals(rows(0, 10), bytes(first));
+      assertArrayEquals(rows(10, 17), bytes(rows.view(10, 17, 4, buffer)));
+      assertEquals("cuda:0", rows.device());
+      ByteBuffer fallen = rows.view(17, 27, 4, buffer);
+      assertEquals(0, fallen.position());
+      assertEquals(40, fallen.limit());
+      assertArrayEquals(rows(17, 27), bytes(fallen));
+      assertEquals("cuda:0+cpu", rows.device());
+    }
+    assertTrue(gpu.closed);
+    assertEquals(1, cpu.fills.get());
+  }
+
+  @Test
+  void theCpuFailingInAViewIsNotHidden() {
+    Source cpu = new Source("cpu", 1);
+    try (FallbackRows rows = new FallbackRows(null, () -> cpu)) {
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> rows.view(0, 1, 4, new byte[4]));
+      assertEquals("CUDA_ERROR_ILLEGAL_ADDRESS", e.getMessage());
+    }
+  }
+
+  @Test
+  void gpuSizedChunksStillFitWhenTheCpuTakesOver() {
+    Source gpu = new Source("cuda:0", 2);
+    Source cpu = new Source("cpu", 0);
+    byte[] taskArray = new byte[8];
+    try (FallbackRows rows = new FallbackRows(() -> gpu, () -> cpu)) {
+      // GPU chunks of 10 rows (40 bytes) against an array of 8 bytes, which the GPU's views do not use.
+      assertArrayEquals(rows(0, 10), bytes(rows.view(0, 10, 4, taskArray)));
+      assertArrayEquals(rows(10, 20), bytes(rows.view(10, 20, 4, taskArray)));
+      assertArrayEquals(rows(20, 30), bytes(rows.view(20, 30, 4, taskArray)));
+      assertArrayEquals(rows(30, 31), bytes(rows.view(30, 31, 4, taskArray)));
+      assertEquals("cuda:0+cpu", rows.device());
+    }
+    assertEquals(3, cpu.fills.get());
   }
 }

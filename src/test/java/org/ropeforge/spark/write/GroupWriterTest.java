@@ -78,6 +78,44 @@ class GroupWriterTest {
   }
 
   @Test
+  void rowsInNativeMemoryGiveTheFilesAndDigestsOfArrays() throws IOException {
+    FakeTables pinned = FakeTables.withNativeViews();
+    // 6-byte rows: chunks that are no whole number of blocks; a million rows: two chunks per part.
+    LayerRope a = FakeTables.layer(null, 0.5, 6);
+    LayerRope b = FakeTables.layer(null, 0.125, 2);
+    List<Target> group = List.of(
+        FakeTables.target("org/long", 1_000_000, a, b),
+        FakeTables.target("org/short", 3, a, b),
+        FakeTables.target("org/mid", 700_001, a, b));
+    for (boolean shared : new boolean[] {false, true}) {
+      Path root = out.resolve(shared ? "shared" : "per-model");
+      GroupWriter writer = new GroupWriter(new HadoopConf(new Configuration()), root.toUri().toString(), true,
+          pinned, WriteHooks.NONE, "test-run", shared);
+
+      List<Outcome> outcomes = writer.write(fresh(group), new WriteCounters());
+
+      assertEquals(3, outcomes.size());
+      for (Outcome outcome : outcomes) {
+        assertEquals(Outcome.Status.OK, outcome.status(), () -> String.valueOf(outcome.error()));
+        Target t = outcome.target();
+        byte[] expected = shared ? tables.expectedSharedFile(t) : tables.expectedFile(t);
+        byte[] actual = Files.readAllBytes(root.resolve(outcome.files().get(0).path()));
+        assertArrayEquals(expected, actual, t.modelId() + (shared ? " shared" : ""));
+        assertEquals(Sha256.hex(expected), outcome.files().get(0).sha256());
+        int at = (shared ? tables.sharedHeader(t) : tables.header(t)).length;
+        for (int layer = 0; layer < 2; layer++) {
+          LayerRope spec = t.layers().get(layer);
+          at += tables.layerPrefix(spec).length;
+          int tableBytes = (int) (2 * t.contextLength() * tables.rowBytes(spec));
+          assertEquals(Sha256.hex(java.util.Arrays.copyOfRange(expected, at, at + tableBytes)),
+              outcome.tableSha256().get(layer), t.modelId() + " layer " + layer);
+          at += tableBytes;
+        }
+      }
+    }
+  }
+
+  @Test
   void layersAreStoredOneAfterTheOther() throws IOException {
     Target gemma = FakeTables.target("google/two-types", 70, FakeTables.layer("full_attention", 0.25, 4),
         FakeTables.layer("sliding_attention", 0.75, 6));
