@@ -26,6 +26,7 @@ import org.ropeforge.config.ModelConfig;
 import org.ropeforge.config.RopeResolver;
 import org.ropeforge.core.LayerRope;
 import org.ropeforge.core.Precision;
+import org.ropeforge.core.ResolvedRope;
 import org.ropeforge.core.Semantics;
 import org.ropeforge.core.table.Dtype;
 import org.ropeforge.core.table.Layout;
@@ -35,11 +36,9 @@ import org.ropeforge.core.table.TablePart;
 import org.ropeforge.gpu.CudaDevice;
 import org.ropeforge.gpu.CudaTable;
 import org.ropeforge.gpu.CudaUnavailableException;
+import org.ropeforge.format.RopeTableFile;
 import org.ropeforge.io.HashedLocalFile;
 import org.ropeforge.io.Sha256;
-import org.ropeforge.spark.plan.Target;
-import org.ropeforge.spark.write.SafetensorsTables;
-import org.ropeforge.spark.write.TableWriting;
 
 /**
  * Compares the CUDA kernel with the CPU kernel byte for byte, and measures both, without Spark: a thin
@@ -397,17 +396,18 @@ public final class GpuParityMain {
   /**
    * One table file as GroupWriter writes it: the header, the layer's fixed bytes, then each part's chunks, every
    * chunk to the table's digest and to the file (HashedLocalFile, the local half of AtomicOutput: the file's
-   * digest and direct I/O). {@code pinned}: the chunk as {@link TableWriting.Rows#view} gives it, the GPU's
-   * pinned memory; else copied into the task's array by {@code fill}, the job's path before.
+   * digest and direct I/O). {@code pinned}: the chunk in the GPU's pinned memory, as the table stage's
+   * {@code TableWriting.Rows.view} gives it ({@link CudaTable#fillPinned}); else copied into the task's array by
+   * {@link CudaTable#fill}, the job's path before. Built on the format and GPU layers that the job's safetensors
+   * writing uses, not on that writing itself, which lives with Spark's classes and this host has none.
    */
   private static TaskRun taskRun(CudaDevice device, Job job, boolean pinned, int chunkBytes, Path file)
       throws IOException {
-    TableWriting tables = SafetensorsTables.FACTORY.create(job.options().layout(), job.options().dtype(),
-        job.options().precision(), Semantics.TRANSFORMERS);
-    Target target = new Target(job.label(), job.rows(), "file:/bench", "0".repeat(64), "0".repeat(64),
-        List.of(job.layer()), null, "known");
     LayerRope layer = job.layer();
-    int rowBytes = tables.rowBytes(layer);
+    RopeTableFile layout = RopeTableFile.plan(new ResolvedRope(job.label(), job.rows(), Semantics.TRANSFORMERS,
+        job.options().precision(), List.of(), List.of(), List.of(layer)), job.options(), "0".repeat(64));
+    RopeTable cpuTable = RopeTable.of(layer, job.options());
+    int rowBytes = cpuTable.rowBytes();
     byte[] buffer = TASK_BUFFER.get();
     int chunkRows = Math.max(1, (pinned ? chunkBytes : buffer.length) / rowBytes);
     MessageDigest table = Sha256.newDigest();
@@ -416,25 +416,20 @@ public final class GpuParityMain {
     Files.deleteIfExists(file);
     long start = System.nanoTime();
     try (HashedLocalFile sink = HashedLocalFile.create(file)) {
-      byte[] header = tables.header(target);
+      byte[] header = layout.header().encode();
       sink.write(header, 0, header.length);
-      byte[] prefix = tables.layerPrefix(layer);
-      sink.write(prefix, 0, prefix.length);
-      for (int part = 0; part < tables.parts(); part++) {
-        try (TableWriting.Rows rows = tables.rows(layer, part, device)) {
-          if (rows.device().equals("cpu")) {
-            throw new IllegalStateException("Layout " + job.options().layout().cliName() + " is not computed on"
-                + " the GPU");
-          }
+      sink.write(RopeTableFile.invFreqBytes(layer));
+      for (TablePart part : job.options().layout().parts()) {
+        try (CudaTable rows = CudaTable.of(device, cpuTable)) {
           for (long from = 0; from < job.rows(); from += chunkRows) {
             long to = Math.min(job.rows(), from + chunkRows);
             int bytes = (int) ((to - from) * rowBytes);
             long t0 = System.nanoTime();
             ByteBuffer chunk;
             if (pinned) {
-              chunk = rows.view(from, to, rowBytes, buffer);
+              chunk = rows.fillPinned(part, from, to);
             } else {
-              rows.fill(from, to, buffer);
+              rows.fill(part, from, to, buffer);
               chunk = ByteBuffer.wrap(buffer, 0, bytes);
             }
             hostNanos += System.nanoTime() - t0;
@@ -446,9 +441,9 @@ public final class GpuParityMain {
       }
       String fileSha256 = sink.finish();
       double seconds = (System.nanoTime() - start) / 1e9;
-      if (sink.bytes() != tables.fileSize(target) || Files.size(file) != sink.bytes()) {
+      if (sink.bytes() != layout.fileSize() || Files.size(file) != sink.bytes()) {
         throw new IllegalStateException("Wrote " + sink.bytes() + " bytes (" + Files.size(file)
-            + " on disk) where the file layout has " + tables.fileSize(target));
+            + " on disk) where the file layout has " + layout.fileSize());
       }
       return new TaskRun(hostNanos / 1e9, seconds, tableBytes, fileSha256, Sha256.hex(table), sink.direct());
     } finally {
