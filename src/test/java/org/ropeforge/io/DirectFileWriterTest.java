@@ -57,7 +57,8 @@ class DirectFileWriterTest {
   private enum Source { ARRAY, HEAP, ALIGNED_NATIVE, SHIFTED_NATIVE, READ_ONLY_NATIVE }
 
   private static ByteBuffer nativeCopy(byte[] data, int at, int n, int shift) {
-    ByteBuffer memory = ByteBuffer.allocateDirect(n + 2 * DirectFileWriter.BLOCK).alignedSlice(DirectFileWriter.BLOCK);
+    // alignedSlice gives up to a block less at each end, whatever the allocation's address: room for the shift.
+    ByteBuffer memory = ByteBuffer.allocateDirect(n + 3 * DirectFileWriter.BLOCK).alignedSlice(DirectFileWriter.BLOCK);
     ByteBuffer view = memory.slice(shift, n);
     view.put(data, at, n).flip();
     return view;
