@@ -108,13 +108,14 @@ public final class AtomicOutput implements Closeable {
    */
   public void write(ByteBuffer data) throws IOException {
     int length = data.remaining();
-    if (data.hasArray()) {
-      write(data.array(), data.arrayOffset() + data.position(), length);
-      data.position(data.limit());
-      return;
-    }
     if (local != null) {
+      // The local file takes arrays and native memory alike, and keeps its own digest.
       local.write(data);
+    } else if (data.hasArray()) {
+      int offset = data.arrayOffset() + data.position();
+      digest.update(data.array(), offset, length);
+      out.write(data.array(), offset, length);
+      data.position(data.limit());
     } else {
       digest.update(data.duplicate());
       if (streamCopy == null) {
