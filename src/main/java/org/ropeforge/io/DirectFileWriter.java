@@ -63,31 +63,14 @@ final class DirectFileWriter implements AutoCloseable {
   }
 
   void write(byte[] data, int offset, int count) throws IOException {
-    checkOpen();
-    if (!direct) {
-      ByteBuffer buffer = ByteBuffer.wrap(data, offset, count);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
-      length += count;
-      return;
-    }
-    while (count > 0) {
-      int n = Math.min(count, staging.remaining());
-      staging.put(data, offset, n);
-      offset += n;
-      count -= n;
-      length += n;
-      if (!staging.hasRemaining()) {
-        drain(staging.capacity());
-      }
-    }
+    write(ByteBuffer.wrap(data, offset, count));
   }
 
   /**
-   * Writes {@code data}'s remaining bytes and advances its position to its limit. Native memory goes to the
-   * file without passing through the Java heap: straight from {@code data} where its address and the file's end
-   * are block-aligned (nothing staged), else through the staging buffer by a native copy.
+   * Writes {@code data}'s remaining bytes and advances its position to its limit: an array's through the
+   * staging buffer. Native memory goes to the file without passing through the Java heap: straight from
+   * {@code data} where its address and the file's end are block-aligned (nothing staged), else through the
+   * staging buffer by a native copy.
    */
   void write(ByteBuffer data) throws IOException {
     checkOpen();

@@ -27,19 +27,15 @@ public final class HashedLocalFile implements AutoCloseable {
   }
 
   public void write(byte[] data, int offset, int length) throws IOException {
-    digest.update(data, offset, length);
-    writer.write(data, offset, length);
-    bytes += length;
+    write(ByteBuffer.wrap(data, offset, length));
   }
 
-  /** Writes {@code data}'s remaining bytes and advances its position to its limit; a heap array is not copied. */
+  /**
+   * Writes {@code data}'s remaining bytes and advances its position to its limit; the digest reads an array's
+   * bytes in place, native memory without a copy into the heap.
+   */
   public void write(ByteBuffer data) throws IOException {
     int length = data.remaining();
-    if (data.hasArray()) {
-      write(data.array(), data.arrayOffset() + data.position(), length);
-      data.position(data.limit());
-      return;
-    }
     digest.update(data.duplicate());
     writer.write(data);
     bytes += length;

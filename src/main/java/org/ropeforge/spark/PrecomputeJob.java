@@ -211,15 +211,10 @@ public final class PrecomputeJob {
       }
     }
     plan.release();
-    JavaRDD<Outcome> outcomes;
     if (onDriver) {
       written = jsc.parallelize(writtenOnDriver, Math.max(1, jsc.defaultParallelism()));
-      List<Outcome> all = new ArrayList<>(writtenOnDriver);
-      all.addAll(plan.failuresOnDriver());
-      outcomes = jsc.parallelize(all, Math.max(1, jsc.defaultParallelism()));
-    } else {
-      outcomes = written.union(plan.failures());
     }
+    JavaRDD<Outcome> outcomes = written.union(plan.failures());
     progress.stage("tables: %d/%d outputs done, %s written, %s reused, %d layer tables computed", writtenCount,
         counts[0], Progress.bytes(counters.bytes()), Progress.bytes(counters.reusedBytes()),
         counters.tablesComputed());
@@ -247,10 +242,9 @@ public final class PrecomputeJob {
     writeCompleteMarker(conf, outPath, summary, models);
     // The manifest lists everything the journal held, this run's fragments and dead runs' alike.
     Journal.delete(outFs, outPath);
-    if (!onDriver) {
-      plan.failures().unpersist(false);
-      written.unpersist(false);
-    }
+    // No-ops where nothing was persisted (a plan made on the driver).
+    plan.failures().unpersist(false);
+    written.unpersist(false);
     Result result = new Result(models, summary.rows, summary.ok, summary.skipped, summary.errors,
         counters.bytes(), counters.reusedBytes(), distinct, writeTasks, progress.seconds(), options.maxErrorFraction(),
         counters.tablesComputed());
@@ -260,9 +254,9 @@ public final class PrecomputeJob {
   }
 
   /**
-   * The write plan: one batch of planned outputs per partition of {@code batches}, and the error rows: on the
-   * executors ({@code failures}) for a plan made there, else on the driver ({@code failuresOnDriver}); the other
-   * is null. {@code kept} is what the plan persisted, released once the tables are written.
+   * The write plan: one batch of planned outputs per partition of {@code batches}, and the error rows as a
+   * dataset; a plan made on the driver also holds them there ({@code failuresOnDriver}, else null). {@code kept}
+   * is what the plan persisted, released once the tables are written.
    */
   private record Plan(JavaRDD<List<PlannedOutput>> batches, long writeTasks, long distinctSpecs,
       JavaRDD<Outcome> failures, List<Outcome> failuresOnDriver, JavaRDD<?> kept) {
@@ -292,8 +286,8 @@ public final class PrecomputeJob {
       batches.addAll(batcher.of(members));
     }
     // One batch per partition, as on the executors: batches are sized alike, and Spark hands them to free cores.
-    return new Plan(jsc.parallelize(batches, Math.max(1, batches.size())), batches.size(), distinct, null, failures,
-        null);
+    return new Plan(jsc.parallelize(batches, Math.max(1, batches.size())), batches.size(), distinct,
+        jsc.parallelize(failures, Math.max(1, Math.min(failures.size(), jsc.defaultParallelism()))), failures, null);
   }
 
   /**
@@ -479,22 +473,12 @@ public final class PrecomputeJob {
         outcomes.coalesce(Math.min(outcomes.getNumPartitions(), Math.max(partitions, jsc.defaultParallelism())));
     // The ranges come from a sample of the sort keys alone, so that each line is rendered once, for the shuffle.
     ManifestRanges ranges = ManifestRanges.of(merged.map(Outcome::sortKey), partitions, rows);
-    Iterator<Tuple2<String, String>> sorted = merged
+    return merged
         .mapToPair(o -> new Tuple2<>(new Tuple2<>(o.sortKey(), manifestLine(o)), true))
         .repartitionAndSortWithinPartitions(ranges, new ManifestOrder())
         .keys()
+        .map(Tuple2::_2)
         .toLocalIterator();
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return sorted.hasNext();
-      }
-
-      @Override
-      public String next() {
-        return sorted.next()._2();
-      }
-    };
   }
 
   /** Writes the lines (each behind its status's ordinal) in their order, and counts them. */
